@@ -4,11 +4,19 @@
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod events;
 pub mod exit;
 pub mod findings;
 pub mod flags;
+pub mod jsonpath;
 pub mod output;
+pub mod pods;
 pub mod prompt;
+pub mod quantity;
+pub mod resize_edit;
+pub mod rollout;
+pub mod time;
+pub mod workload;
 
 pub use error::{Error, KubeResultExt, Op, Result};
 pub use findings::{Finding, Severity};

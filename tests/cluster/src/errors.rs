@@ -54,6 +54,11 @@ impl FieldCause {
         FieldCause { reason: "FieldValueRequired", field: field.into(), message }
     }
 
+    /// `field: Forbidden: <detail>`.
+    pub fn forbidden(field: impl Into<String>, detail: &str) -> FieldCause {
+        FieldCause { reason: "FieldValueForbidden", field: field.into(), message: format!("Forbidden: {detail}") }
+    }
+
     /// `field: Unsupported value: <value>: supported values: ...`.
     pub fn not_supported(field: impl Into<String>, value: &Value, supported: &[&str]) -> FieldCause {
         let quoted: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
@@ -200,12 +205,16 @@ impl ApiError {
         ApiError::new(405, "MethodNotAllowed", message)
     }
 
-    /// 415 UnsupportedMediaType (e.g. strategic merge patch on a custom resource).
-    pub fn unsupported_media_type(content_type: &str) -> ApiError {
+    /// 415 UnsupportedMediaType for a patch type the resource does not accept (e.g. a strategic
+    /// merge patch on a custom resource), listing the `accepted` media types.
+    pub fn unsupported_media_type(accepted: &[&str]) -> ApiError {
         ApiError::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
+            ),
         )
     }
 

@@ -1,0 +1,344 @@
+//! The fetch layer: every API call gw-status makes, run concurrently, one list per kind (per
+//! namespace where the kind is only needed there), into a plain [`Fetched`] snapshot that the
+//! checks read without a server.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use futures::future::{join_all, try_join_all};
+use jiff::Timestamp;
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Event, Node, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::api::{ApiResource, DynamicObject, ListParams, LogParams};
+use kube::{Api, Client};
+use serde::de::DeserializeOwned;
+
+use runbook::{KubeResultExt, Op, Result};
+
+use crate::objects::{GatewayApiObjects, GatewayClass, Gateway, HttpRoute, NodeMetrics, PodMetrics};
+
+/// An optional API: served, or not (with the reason to print).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Availability<T> {
+    /// The API answered.
+    Served(T),
+    /// The API is not served or not readable here: `404 Not Found`, `503 Service Unavailable`,
+    /// `403 Forbidden`, with the resource named.
+    Unavailable(String),
+}
+
+impl<T> Availability<T> {
+    /// The value when served.
+    pub fn served(&self) -> Option<&T> {
+        match self {
+            Availability::Served(t) => Some(t),
+            Availability::Unavailable(_) => None,
+        }
+    }
+}
+
+impl<T: Default> Default for Availability<T> {
+    fn default() -> Self {
+        Availability::Served(T::default())
+    }
+}
+
+/// The last lines of one container's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerLog {
+    /// Namespace of the pod.
+    pub namespace: String,
+    /// Pod name.
+    pub pod: String,
+    /// Container name.
+    pub container: String,
+    /// The text, or why it could not be read.
+    pub text: std::result::Result<String, String>,
+}
+
+/// Everything the checks look at, fetched once.
+#[derive(Clone, Debug, Default)]
+pub struct Fetched {
+    /// When the snapshot was taken (ages and "last seen" are relative to it).
+    pub now: Timestamp,
+    /// Deployments of every namespace (few; lets a missing component be found elsewhere).
+    pub deployments: Vec<Deployment>,
+    /// ReplicaSets of the gateway namespaces.
+    pub replicasets: Vec<ReplicaSet>,
+    /// Pods of every namespace (the gateway's and their node neighbours').
+    pub pods: Vec<Pod>,
+    /// Services of every namespace (webhook and route backends live anywhere).
+    pub services: Vec<Service>,
+    /// EndpointSlices of every namespace.
+    pub endpoint_slices: Vec<EndpointSlice>,
+    /// Events of the gateway namespaces.
+    pub events: Vec<Event>,
+    /// PodDisruptionBudgets of the gateway namespaces.
+    pub pdbs: Vec<PodDisruptionBudget>,
+    /// Nodes.
+    pub nodes: Vec<Node>,
+    /// Validating webhook configurations.
+    pub validating_webhooks: Availability<Vec<ValidatingWebhookConfiguration>>,
+    /// Mutating webhook configurations.
+    pub mutating_webhooks: Availability<Vec<MutatingWebhookConfiguration>>,
+    /// Gateway API objects (unavailable when the CRDs are not installed).
+    pub gateway_api: Availability<GatewayApiObjects>,
+    /// Pod usage from metrics.k8s.io (gateway namespaces).
+    pub pod_metrics: Availability<Vec<PodMetrics>>,
+    /// Node usage from metrics.k8s.io.
+    pub node_metrics: Availability<Vec<NodeMetrics>>,
+    /// Container logs (only with `--logs`).
+    pub logs: Vec<ContainerLog>,
+}
+
+/// Lists Deployments of every namespace: the first call, which decides where each profile's
+/// components live.
+pub async fn list_deployments(client: &Client) -> Result<Vec<Deployment>> {
+    list_everywhere(client, "deployments.apps").await
+}
+
+/// Fetches the snapshot for gateways living in `namespaces`, every list at once.
+/// `deployments` comes from [`list_deployments`].
+pub async fn fetch(
+    client: &Client,
+    namespaces: &BTreeSet<String>,
+    deployments: Vec<Deployment>,
+) -> Result<Fetched> {
+    let (
+        (replicasets, events, pdbs, pods, services, endpoint_slices, nodes),
+        (validating_webhooks, mutating_webhooks, gateway_api, pod_metrics, node_metrics),
+    ) = tokio::try_join!(
+        async {
+            tokio::try_join!(
+                list_in::<ReplicaSet>(client, namespaces, "replicasets.apps"),
+                list_in::<Event>(client, namespaces, "events"),
+                list_in::<PodDisruptionBudget>(client, namespaces, "poddisruptionbudgets.policy"),
+                list_everywhere::<Pod>(client, "pods"),
+                list_everywhere::<Service>(client, "services"),
+                list_everywhere::<EndpointSlice>(client, "endpointslices.discovery.k8s.io"),
+                list_everywhere::<Node>(client, "nodes"),
+            )
+        },
+        async {
+            tokio::try_join!(
+                optional_list::<ValidatingWebhookConfiguration>(
+                    client,
+                    "validatingwebhookconfigurations.admissionregistration.k8s.io"
+                ),
+                optional_list::<MutatingWebhookConfiguration>(
+                    client,
+                    "mutatingwebhookconfigurations.admissionregistration.k8s.io"
+                ),
+                fetch_gateway_api(client),
+                fetch_pod_metrics(client, namespaces),
+                fetch_node_metrics(client),
+            )
+        },
+    )?;
+    Ok(Fetched {
+        now: Timestamp::now(),
+        deployments,
+        replicasets,
+        pods,
+        services,
+        endpoint_slices,
+        events,
+        pdbs,
+        nodes,
+        validating_webhooks,
+        mutating_webhooks,
+        gateway_api,
+        pod_metrics,
+        node_metrics,
+        logs: Vec::new(),
+    })
+}
+
+/// One container whose log to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogTarget {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod.
+    pub pod: String,
+    /// Container.
+    pub container: String,
+}
+
+/// Reads the last `tail` lines written within `since` of each target, concurrently. A log
+/// that cannot be read is kept with its reason (a Pending pod has none yet).
+pub async fn fetch_logs(
+    client: &Client,
+    targets: &[LogTarget],
+    since: Duration,
+    tail: i64,
+) -> Vec<ContainerLog> {
+    let since_seconds = i64::try_from(since.as_secs().max(1)).unwrap_or(i64::MAX);
+    join_all(targets.iter().map(|t| async move {
+        let params = LogParams {
+            container: Some(t.container.clone()),
+            since_seconds: Some(since_seconds),
+            tail_lines: Some(tail),
+            ..LogParams::default()
+        };
+        let text = Api::<Pod>::namespaced(client.clone(), &t.namespace)
+            .logs(&t.pod, &params)
+            .await
+            .during(Op::new("get", "pods/log").ns(&t.namespace).name(&t.pod))
+            .map_err(|e| e.to_string());
+        ContainerLog {
+            namespace: t.namespace.clone(),
+            pod: t.pod.clone(),
+            container: t.container.clone(),
+            text,
+        }
+    }))
+    .await
+}
+
+async fn list_everywhere<K>(client: &Client, resource: &'static str) -> Result<Vec<K>>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    Api::<K>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .during(Op::new("list", resource))
+        .map(|l| l.items)
+}
+
+async fn list_in<K>(
+    client: &Client,
+    namespaces: &BTreeSet<String>,
+    resource: &'static str,
+) -> Result<Vec<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let lists = try_join_all(namespaces.iter().map(|ns| async move {
+        Api::<K>::namespaced(client.clone(), ns)
+            .list(&ListParams::default())
+            .await
+            .during(Op::new("list", resource).ns(ns))
+            .map(|l| l.items)
+    }))
+    .await?;
+    Ok(lists.into_iter().flatten().collect())
+}
+
+/// Turns "not served" answers (403, 404, 503) into [`Availability::Unavailable`].
+fn optional<T>(
+    result: std::result::Result<T, kube::Error>,
+    op: &Op,
+) -> Result<Availability<T>> {
+    match result {
+        Ok(v) => Ok(Availability::Served(v)),
+        Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404 | 503) => {
+            let what = match status.code {
+                403 => "403 Forbidden",
+                404 => "404 Not Found: not served by this cluster",
+                _ => "503 Service Unavailable",
+            };
+            Ok(Availability::Unavailable(format!(
+                "{} {}: {what}",
+                op.verb, op.resource
+            )))
+        }
+        Err(e) => Err(runbook::error::from_kube(e, op)),
+    }
+}
+
+async fn optional_list<K>(client: &Client, resource: &'static str) -> Result<Availability<Vec<K>>>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let op = Op::new("list", resource);
+    let result = Api::<K>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .map(|l| l.items);
+    optional(result, &op)
+}
+
+fn api_resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+    ApiResource {
+        group: group.to_string(),
+        version: version.to_string(),
+        api_version: format!("{group}/{version}"),
+        kind: kind.to_string(),
+        plural: plural.to_string(),
+    }
+}
+
+async fn list_dynamic<T: DeserializeOwned>(
+    client: &Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+) -> std::result::Result<Vec<T>, kube::Error> {
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
+        None => Api::all_with(client.clone(), resource),
+    };
+    let list = api.list(&ListParams::default()).await?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|o| {
+            serde_json::to_value(o)
+                .ok()
+                .and_then(|v| serde_json::from_value(v).ok())
+        })
+        .collect())
+}
+
+const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+const METRICS_GROUP: &str = "metrics.k8s.io";
+
+async fn fetch_gateway_api(client: &Client) -> Result<Availability<GatewayApiObjects>> {
+    let classes = api_resource(GATEWAY_GROUP, "v1", "GatewayClass", "gatewayclasses");
+    let gateways = api_resource(GATEWAY_GROUP, "v1", "Gateway", "gateways");
+    let routes = api_resource(GATEWAY_GROUP, "v1", "HTTPRoute", "httproutes");
+    let result = tokio::try_join!(
+        list_dynamic::<GatewayClass>(client, &classes, None),
+        list_dynamic::<Gateway>(client, &gateways, None),
+        list_dynamic::<HttpRoute>(client, &routes, None),
+    )
+    .map(|(classes, gateways, routes)| GatewayApiObjects {
+        classes,
+        gateways,
+        routes,
+    });
+    optional(result, &Op::new("list", "gatewayclasses.gateway.networking.k8s.io"))
+}
+
+async fn fetch_pod_metrics(
+    client: &Client,
+    namespaces: &BTreeSet<String>,
+) -> Result<Availability<Vec<PodMetrics>>> {
+    let resource = api_resource(METRICS_GROUP, "v1beta1", "PodMetrics", "pods");
+    let result = try_join_all(
+        namespaces
+            .iter()
+            .map(|ns| list_dynamic::<PodMetrics>(client, &resource, Some(ns))),
+    )
+    .await
+    .map(|lists| lists.into_iter().flatten().collect());
+    optional(result, &Op::new("list", "pods.metrics.k8s.io"))
+}
+
+async fn fetch_node_metrics(client: &Client) -> Result<Availability<Vec<NodeMetrics>>> {
+    let resource = api_resource(METRICS_GROUP, "v1beta1", "NodeMetrics", "nodes");
+    let result = list_dynamic::<NodeMetrics>(client, &resource, None).await;
+    optional(result, &Op::new("list", "nodes.metrics.k8s.io"))
+}

@@ -1,0 +1,73 @@
+//! Label selector matching, as the API server does it (matchLabels AND every matchExpression).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+/// True when `labels` satisfy `selector`. An empty selector matches everything, as in a
+/// PodDisruptionBudget or a topology spread constraint.
+pub fn matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let labels_ok = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let expressions_ok = selector.match_expressions.iter().flatten().all(|e| {
+        let values = e.values.as_deref().unwrap_or_default();
+        let value = labels.get(&e.key);
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    labels_ok && expressions_ok
+}
+
+/// True when a Service's `spec.selector` picks pods with `labels`. A Service without a
+/// selector picks nothing by labels (its endpoints are managed by hand).
+pub fn service_selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn match_labels_and_expressions() {
+        let sel: LabelSelector = serde_json::from_value(json!({
+            "matchLabels": {"app": "istiod"},
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["control", "edge"]},
+                {"key": "canary", "operator": "DoesNotExist"}
+            ]
+        }))
+        .unwrap();
+        assert!(matches(&sel, &labels(&[("app", "istiod"), ("tier", "control")])));
+        assert!(!matches(&sel, &labels(&[("app", "istiod"), ("tier", "db")])));
+        assert!(!matches(
+            &sel,
+            &labels(&[("app", "istiod"), ("tier", "edge"), ("canary", "1")])
+        ));
+        assert!(matches(&LabelSelector::default(), &labels(&[])));
+    }
+
+    #[test]
+    fn services_need_a_selector() {
+        let pod = labels(&[("app", "gw"), ("pod-template-hash", "abc")]);
+        assert!(service_selects(&labels(&[("app", "gw")]), &pod));
+        assert!(!service_selects(&labels(&[("app", "web")]), &pod));
+        assert!(!service_selects(&BTreeMap::new(), &pod));
+    }
+}

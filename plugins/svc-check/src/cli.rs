@@ -1,0 +1,134 @@
+//! Command-line flags of `kubectl svc-check`.
+
+use std::time::Duration;
+
+use clap::Parser;
+use runbook::flags::{ConnectArgs, OutputArgs, ReportArgs, ScopeArgs, parse_duration};
+
+use crate::fetch::Scope;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Why does the checkout Service hang or refuse? (instead of: kubectl get svc checkout -o yaml;
+  # kubectl get endpointslices -l kubernetes.io/service-name=checkout; kubectl get pods --show-labels;
+  # kubectl describe pod ...)
+  kubectl svc-check checkout -n shop
+
+  # Every Service of a namespace, worst first
+  kubectl svc-check -n shop
+
+  # The whole cluster: one line per Service, worst first (instead of: kubectl get svc -A and a look at each)
+  kubectl svc-check -A
+
+  # Does the app listen? Connect to one ready pod per port through a port-forward
+  # (instead of: kubectl port-forward pod/checkout-7d9f 8080 & curl localhost:8080)
+  kubectl svc-check checkout -n shop --probe
+
+  # In CI: fail on critical findings only, as JSON
+  kubectl svc-check -A --fail-on critical -o json
+
+Exit codes: 0 no problem, 1 warnings, 2 critical findings, 3 could not check, 64 usage error.";
+
+/// `kubectl svc-check`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "svc-check",
+    bin_name = "kubectl svc-check",
+    version = runbook::cli::LONG_VERSION,
+    about = "Why a Service hangs, refuses connections or does not balance: selector, endpoints, ports, readiness, type-specific checks",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    /// The Service to check (`NAME` or `service/NAME`); without it, every Service of the
+    /// namespace (or of the cluster with -A).
+    #[arg(value_name = "SERVICE")]
+    pub service: Option<String>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Connect through a port-forward to one ready pod per Service port and say connected,
+    /// refused or timed out (needs SERVICE).
+    #[arg(long)]
+    pub probe: bool,
+    /// How long --probe waits for each port.
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_probe_timeout, requires = "probe")]
+    pub probe_timeout: Duration,
+}
+
+fn parse_probe_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("the probe timeout must be more than 0".into());
+    }
+    Ok(d)
+}
+
+impl Cli {
+    /// The Service name from `NAME`, `svc/NAME` or `service/NAME`.
+    pub fn service_name(&self) -> Result<Option<String>, String> {
+        let Some(raw) = self.service.as_deref() else {
+            return Ok(None);
+        };
+        let name = match raw.split_once('/') {
+            Some(("svc" | "service" | "services", name)) => name,
+            Some((kind, _)) => return Err(format!("{raw:?} is not a Service: give NAME or service/NAME (not {kind})")),
+            None => raw,
+        };
+        if name.is_empty() || name.len() > 63 || !is_dns_label(name) {
+            return Err(format!("{name:?} is not a valid Service name (lowercase letters, digits and '-', at most 63)"));
+        }
+        Ok(Some(name.to_string()))
+    }
+
+    /// What to check, from SERVICE, -n and -A; `namespace` is the connection's namespace.
+    pub fn scope(&self, namespace: &str) -> Result<Scope, String> {
+        let name = self.service_name()?;
+        match (name, self.scope.all_namespaces) {
+            (Some(_), true) => Err("give a SERVICE or -A, not both".into()),
+            (Some(_), false) if self.scope.selector.is_some() => Err("-l selects Services: use it without SERVICE".into()),
+            (Some(name), false) => Ok(Scope::Service { namespace: namespace.to_string(), name }),
+            (None, _) if self.probe => Err("--probe needs a SERVICE: it port-forwards to that Service's pods".into()),
+            (None, true) => Ok(Scope::AllNamespaces),
+            (None, false) => Ok(Scope::Namespace(namespace.to_string())),
+        }
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("svc-check").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn scopes_from_arguments() {
+        assert_eq!(parse(&["web"]).scope("a").unwrap(), Scope::Service { namespace: "a".into(), name: "web".into() });
+        assert_eq!(parse(&["svc/web"]).scope("a").unwrap(), Scope::Service { namespace: "a".into(), name: "web".into() });
+        assert_eq!(parse(&[]).scope("a").unwrap(), Scope::Namespace("a".into()));
+        assert_eq!(parse(&["-A"]).scope("a").unwrap(), Scope::AllNamespaces);
+    }
+
+    #[test]
+    fn conflicting_or_bad_arguments_are_refused() {
+        assert!(parse(&["web", "-A"]).scope("a").is_err());
+        assert!(parse(&["web", "-l", "app=x"]).scope("a").is_err());
+        assert!(parse(&["--probe"]).scope("a").is_err());
+        assert!(parse(&["deploy/web"]).scope("a").is_err());
+        assert!(parse(&["Web_1"]).scope("a").is_err());
+        assert!(Cli::try_parse_from(["svc-check", "web", "--probe-timeout", "5s"]).is_err(), "--probe-timeout requires --probe");
+        assert!(Cli::try_parse_from(["svc-check", "web", "--probe", "--probe-timeout", "0"]).is_err());
+    }
+}
