@@ -15,7 +15,9 @@ Plugin names and texts come from krew/plugins.tsv; the manifest shape is TEMPLAT
 """
 
 import argparse
+import gzip
 import hashlib
+import json
 import os
 import platform
 import re
@@ -112,7 +114,9 @@ def pack(version, profile, out: Path) -> Path:
             for src, name in members:
                 z.write(src, name)
     else:
-        with tarfile.open(archive, "w:gz") as t:
+        # gzip header without a timestamp: packing the same binaries twice gives the same sha256
+        with open(archive, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz, \
+                tarfile.open(fileobj=gz, mode="w") as t:
             for src, name in members:
                 info = t.gettarinfo(str(src), name)
                 info.uid = info.gid = 0
@@ -145,10 +149,24 @@ def manifests(version, archives):
                 os=m["os"], arch=m["arch"], sha256=sha256(archive), bin=p["binary"] + exe,
                 uri=DOWNLOAD.format(version=version, archive=archive.name))
         out[p["name"]] = TEMPLATE.format(
-            name=p["name"], version=version, homepage=HOMEPAGE, short=p["short"],
+            name=p["name"], version=version, homepage=HOMEPAGE, short=json.dumps(p["short"]),
             description=indent(p["description"], 4), caveats=indent(p["caveats"], 4),
             platforms=platforms)
     return out
+
+
+def commit_index(index: Path, version: str):
+    """Makes the index directory a git repository (krew clones an index with git), committing the
+    manifests written; skipped with a note when git is missing."""
+    if shutil.which("git") is None:
+        print("release: git not found; the index layout is written but not a git repository", file=sys.stderr)
+        return
+    git = ["git", "-C", str(index), "-c", "user.name=kubectl-runbook release",
+           "-c", "user.email=release@kubectl-runbook.invalid", "-c", "commit.gpgsign=false"]
+    if not (index / ".git").exists():
+        subprocess.run(git + ["init", "--quiet"], check=True)
+    subprocess.run(git + ["add", "--all", "plugins"], check=True)
+    subprocess.run(git + ["commit", "--quiet", "--allow-empty", "-m", f"kubectl-runbook v{version}"], check=True)
 
 
 def main():
@@ -175,6 +193,7 @@ def main():
             (directory / f"{name}.yaml").write_text(text)
         if args.write_repo_manifests:
             (ROOT / "krew" / f"{name}.yaml").write_text(text)
+    commit_index(out / "index", version)
     print(f"host archive: {host_archive} sha256 {sha256(host_archive)}")
     print(f"manifests: {out / 'krew'}; index: {out / 'index'}")
 

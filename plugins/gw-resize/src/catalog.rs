@@ -92,6 +92,37 @@ pub fn lookup(id: &str) -> Option<&'static CheckInfo> {
 mod tests {
     use super::*;
 
+    /// The sources that emit findings.
+    const EMITTERS: [&str; 9] = [
+        include_str!("preflight/mod.rs"),
+        include_str!("preflight/hpa.rs"),
+        include_str!("preflight/limitrange.rs"),
+        include_str!("preflight/limits.rs"),
+        include_str!("preflight/nodes.rs"),
+        include_str!("preflight/pods.rs"),
+        include_str!("preflight/quota.rs"),
+        include_str!("preflight/rollout.rs"),
+        include_str!("resolve.rs"),
+    ];
+
+    #[test]
+    fn every_emitted_id_is_in_the_catalog() {
+        let mut emitted = std::collections::BTreeSet::new();
+        for source in EMITTERS {
+            for (i, _) in source.match_indices("\"resize.") {
+                let rest = &source[i + 1..];
+                let id = &rest[..rest.find('"').unwrap()];
+                emitted.insert(id.to_string());
+            }
+        }
+        for id in &emitted {
+            assert!(lookup(id).is_some(), "{id} is emitted but not in the catalog");
+        }
+        for c in CHECKS {
+            assert!(emitted.contains(c.id), "{} is in the catalog but never emitted", c.id);
+        }
+    }
+
     #[test]
     fn ids_are_unique_and_well_formed() {
         let mut seen = std::collections::HashSet::new();

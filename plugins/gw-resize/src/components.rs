@@ -98,11 +98,8 @@ pub fn known_names() -> Vec<String> {
     PROFILES
         .iter()
         .flat_map(|p| {
-            std::iter::once(p.name.to_string()).chain(
-                p.deployments
-                    .iter()
-                    .map(move |d| format!("{}/{d}", p.name)),
-            )
+            std::iter::once(p.name.to_string())
+                .chain(p.deployments.iter().map(move |d| format!("{}/{d}", p.name)))
         })
         .collect()
 }
@@ -116,7 +113,10 @@ mod tests {
         let Some(ComponentMatch::One(c)) = lookup("gateway-proxy") else {
             panic!("gateway-proxy must resolve to one Deployment");
         };
-        assert_eq!((c.namespace, c.deployment), ("gateway-system", "gateway-proxy"));
+        assert_eq!(
+            (c.namespace, c.deployment),
+            ("gateway-system", "gateway-proxy")
+        );
     }
 
     #[test]

@@ -1,12 +1,54 @@
-//! `kubectl gw-resize`: change a workload's requests, limits, replicas or restart it safely.
+//! `kubectl gw-resize`: change a workload's requests, limits or replicas, or restart it,
+//! safely: a plan and pre-flight checks before anything is sent, confirmation, patches that
+//! change only what was asked under a resourceVersion precondition, then the rollout
+//! followed to its end (and undone on failure with `--rollback`).
 
+pub mod apply;
 pub mod catalog;
 pub mod change;
 pub mod cli;
 pub mod components;
+pub mod fetch;
 pub mod figures;
+pub mod follow;
+pub mod patch;
 pub mod placement;
 pub mod plan;
 pub mod preflight;
+pub mod print;
+pub mod report;
+pub mod resolve;
+pub mod rollback;
+pub mod session;
 pub mod target;
+#[cfg(test)]
+mod test_support;
 pub mod workload;
+
+use change::ChangeRequest;
+use cli::Cli;
+use resolve::{Chooser, resolve};
+use session::Session;
+use target::parse_target;
+
+/// Runs `kubectl gw-resize` and returns the exit code.
+pub async fn run(cli: Cli) -> runbook::Result<u8> {
+    let request = ChangeRequest::from_cli(&cli)?;
+    let target = parse_target(&cli.target)?;
+    let conn = runbook::client::connect(&cli.connect).await?;
+    let chooser = Chooser::for_session(cli.mutate.yes);
+    let namespace_given = cli.connect.namespace.is_some();
+    let resolved = resolve(
+        &conn.client,
+        &conn.namespace,
+        namespace_given,
+        &target,
+        chooser,
+    )
+    .await?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    Session::new(&cli, conn.client, &mut out)
+        .run(request, resolved)
+        .await
+}

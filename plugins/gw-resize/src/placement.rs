@@ -54,7 +54,9 @@ pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
     match t.operator.as_deref().unwrap_or("Equal") {
         "Exists" => true,
         "Equal" | "" => {
-            !key.is_empty() && t.value.as_deref().unwrap_or_default() == taint.value.as_deref().unwrap_or_default()
+            !key.is_empty()
+                && t.value.as_deref().unwrap_or_default()
+                    == taint.value.as_deref().unwrap_or_default()
         }
         _ => false,
     }
@@ -84,7 +86,11 @@ fn requirement_matches(r: &NodeSelectorRequirement, labels: &BTreeMap<String, St
             ) else {
                 return false;
             };
-            if r.operator == "Gt" { v > bound } else { v < bound }
+            if r.operator == "Gt" {
+                v > bound
+            } else {
+                v < bound
+            }
         }
         _ => false,
     }
@@ -112,14 +118,26 @@ fn node_ready(node: &Node) -> bool {
 pub fn refusals(template: &PodTemplateSpec, node: &Node) -> Vec<String> {
     let mut out = Vec::new();
     let spec = template.spec.as_ref();
-    if node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
+    if node
+        .spec
+        .as_ref()
+        .and_then(|s| s.unschedulable)
+        .unwrap_or(false)
+    {
         out.push("cordoned".to_string());
     }
     if !node_ready(node) {
         out.push("not Ready".to_string());
     }
-    let tolerations = spec.and_then(|s| s.tolerations.as_deref()).unwrap_or_default();
-    for taint in node.spec.as_ref().and_then(|s| s.taints.as_deref()).unwrap_or_default() {
+    let tolerations = spec
+        .and_then(|s| s.tolerations.as_deref())
+        .unwrap_or_default();
+    for taint in node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or_default()
+    {
         if taint.effect == "PreferNoSchedule" {
             continue;
         }
@@ -129,7 +147,11 @@ pub fn refusals(template: &PodTemplateSpec, node: &Node) -> Vec<String> {
     }
     let empty = BTreeMap::new();
     let labels = node.metadata.labels.as_ref().unwrap_or(&empty);
-    for (k, v) in spec.and_then(|s| s.node_selector.as_ref()).into_iter().flatten() {
+    for (k, v) in spec
+        .and_then(|s| s.node_selector.as_ref())
+        .into_iter()
+        .flatten()
+    {
         if labels.get(k) != Some(v) {
             out.push(format!("nodeSelector {k}={v} not matched"));
         }
@@ -137,9 +159,15 @@ pub fn refusals(template: &PodTemplateSpec, node: &Node) -> Vec<String> {
     let required = spec
         .and_then(|s| s.affinity.as_ref())
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref());
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
     if let Some(req) = required
-        && !req.node_selector_terms.iter().any(|t| term_matches(t, node, labels))
+        && !req
+            .node_selector_terms
+            .iter()
+            .any(|t| term_matches(t, node, labels))
     {
         out.push("required node affinity not matched".to_string());
     }
@@ -183,7 +211,9 @@ pub fn verdicts(
             let on_node: Vec<&Pod> = scheduled
                 .iter()
                 .filter(|p| {
-                    is_active(p) && p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str())
+                    is_active(p)
+                        && p.spec.as_ref().and_then(|s| s.node_name.as_deref())
+                            == Some(name.as_str())
                 })
                 .filter(|p| !is_freed(p))
                 .collect();
@@ -254,13 +284,26 @@ pub(crate) mod tests {
 
     #[test]
     fn taints_need_a_matching_toleration() {
-        let n = node("n1", json!({"spec": {"taints": [{"key": "dedicated", "value": "gw", "effect": "NoSchedule"}]}}));
-        assert_eq!(refusals(&template(json!({})), &n), ["untolerated taint dedicated=gw:NoSchedule"]);
-        let ok = template(json!({"tolerations": [{"key": "dedicated", "operator": "Equal", "value": "gw", "effect": "NoSchedule"}]}));
+        let n = node(
+            "n1",
+            json!({"spec": {"taints": [{"key": "dedicated", "value": "gw", "effect": "NoSchedule"}]}}),
+        );
+        assert_eq!(
+            refusals(&template(json!({})), &n),
+            ["untolerated taint dedicated=gw:NoSchedule"]
+        );
+        let ok = template(
+            json!({"tolerations": [{"key": "dedicated", "operator": "Equal", "value": "gw", "effect": "NoSchedule"}]}),
+        );
         assert!(refusals(&ok, &n).is_empty());
         let exists = template(json!({"tolerations": [{"operator": "Exists"}]}));
-        assert!(refusals(&exists, &n).is_empty(), "an empty key with Exists tolerates everything");
-        let wrong = template(json!({"tolerations": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}));
+        assert!(
+            refusals(&exists, &n).is_empty(),
+            "an empty key with Exists tolerates everything"
+        );
+        let wrong = template(
+            json!({"tolerations": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}),
+        );
         assert_eq!(refusals(&wrong, &n).len(), 1);
     }
 
@@ -268,16 +311,24 @@ pub(crate) mod tests {
     fn cordon_readiness_selector_and_affinity() {
         let cordoned = node("n1", json!({"spec": {"unschedulable": true}}));
         assert_eq!(refusals(&template(json!({})), &cordoned), ["cordoned"]);
-        let not_ready = node("n2", json!({"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}));
+        let not_ready = node(
+            "n2",
+            json!({"status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}),
+        );
         assert_eq!(refusals(&template(json!({})), &not_ready), ["not Ready"]);
         let n = node("n3", json!({"metadata": {"labels": {"role": "gateway"}}}));
         let sel = template(json!({"nodeSelector": {"role": "db"}}));
         assert_eq!(refusals(&sel, &n), ["nodeSelector role=db not matched"]);
-        let aff = template(json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [{"matchExpressions": [{"key": "role", "operator": "In", "values": ["gateway"]}]}]}}}}));
+        let aff = template(
+            json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [{"key": "role", "operator": "In", "values": ["gateway"]}]}]}}}}),
+        );
         assert!(refusals(&aff, &n).is_empty());
         let other = node("n4", json!({}));
-        assert_eq!(refusals(&aff, &other), ["required node affinity not matched"]);
+        assert_eq!(
+            refusals(&aff, &other),
+            ["required node affinity not matched"]
+        );
     }
 
     #[test]
@@ -289,7 +340,10 @@ pub(crate) mod tests {
         assert_eq!(v[0].free.cpu_millis, 1900);
         let v = verdicts(&template(json!({})), &nodes, &pods, &pods[..1]);
         assert_eq!(v[0].free.memory_bytes, 4 << 30);
-        let need = CpuMemory { cpu_millis: 100, memory_bytes: 2 << 30 };
+        let need = CpuMemory {
+            cpu_millis: 100,
+            memory_bytes: 2 << 30,
+        };
         assert!(v[0].fits(need));
     }
 }

@@ -1,7 +1,7 @@
 //! TARGET as typed: `deploy/x`, `sts/x`, `pod/x`, a bare name, or a gateway component.
 
-use runbook::workload::{WorkloadArg, WorkloadKind};
 use runbook::Result;
+use runbook::workload::{WorkloadArg, WorkloadKind};
 
 use crate::components;
 
@@ -55,7 +55,12 @@ mod tests {
 
     #[test]
     fn parses_kubectl_kind_spellings() {
-        for t in ["deploy/gw", "deployment/gw", "deployments.apps/gw", "Deployment/gw"] {
+        for t in [
+            "deploy/gw",
+            "deployment/gw",
+            "deployments.apps/gw",
+            "Deployment/gw",
+        ] {
             assert_eq!(
                 workload(parse_target(t).unwrap()),
                 (WorkloadRef::Deployment("gw".into()), true),
@@ -66,8 +71,11 @@ mod tests {
             workload(parse_target("sts/db").unwrap()),
             (WorkloadRef::StatefulSet("db".into()), true)
         );
-        assert_eq!(workload(parse_target("gateway-proxy").unwrap()).1, false);
-        assert_eq!(parse_target("po/gw-7d9f").unwrap(), TargetRef::Pod("gw-7d9f".into()));
+        assert!(!workload(parse_target("gateway-proxy").unwrap()).1);
+        assert_eq!(
+            parse_target("po/gw-7d9f").unwrap(),
+            TargetRef::Pod("gw-7d9f".into())
+        );
         assert_eq!(
             parse_target("istio/istiod").unwrap(),
             TargetRef::Component("istio/istiod".into())
@@ -76,7 +84,15 @@ mod tests {
 
     #[test]
     fn rejects_other_kinds_and_bad_names() {
-        for bad in ["ds/node-exporter", "svc/gw", "deploy/", "deploy/Gateway", "-gw", "gw_1", "pod/"] {
+        for bad in [
+            "ds/node-exporter",
+            "svc/gw",
+            "deploy/",
+            "deploy/Gateway",
+            "-gw",
+            "gw_1",
+            "pod/",
+        ] {
             let err = parse_target(bad).unwrap_err();
             assert_eq!(err.exit_code(), 64, "{bad}");
         }

@@ -42,7 +42,10 @@ impl WorkloadExt for Workload {
     }
 
     fn resource_version(&self) -> &str {
-        self.metadata().resource_version.as_deref().unwrap_or_default()
+        self.metadata()
+            .resource_version
+            .as_deref()
+            .unwrap_or_default()
     }
 
     fn subject(&self) -> String {
@@ -137,7 +140,9 @@ fn deployment_progress(d: &Deployment) -> Option<String> {
     let total = status.replicas.unwrap_or(0);
     let available = status.available_replicas.unwrap_or(0);
     if updated < want {
-        return Some(format!("{updated} of {want} new replicas have been updated"));
+        return Some(format!(
+            "{updated} of {want} new replicas have been updated"
+        ));
     }
     if total > updated {
         return Some(format!(
@@ -146,7 +151,9 @@ fn deployment_progress(d: &Deployment) -> Option<String> {
         ));
     }
     if available < updated {
-        return Some(format!("{available} of {updated} updated replicas are available"));
+        return Some(format!(
+            "{available} of {updated} updated replicas are available"
+        ));
     }
     None
 }
@@ -168,7 +175,9 @@ fn statefulset_progress(s: &StatefulSet) -> Option<String> {
         .and_then(|s| s.update_strategy.as_ref())
         .and_then(|u| u.type_.as_deref())
         == Some("OnDelete");
-    if !on_delete && status.update_revision.is_some() && status.update_revision != status.current_revision
+    if !on_delete
+        && status.update_revision.is_some()
+        && status.update_revision != status.current_revision
     {
         return Some(format!(
             "{} of {want} pods run the latest revision",
@@ -183,7 +192,10 @@ pub fn scaled_value(v: &IntOrString, total: i32, round_up: bool) -> i32 {
     match v {
         IntOrString::Int(n) => *n,
         IntOrString::String(s) => {
-            let Some(pct) = s.strip_suffix('%').and_then(|p| p.trim().parse::<i64>().ok()) else {
+            let Some(pct) = s
+                .strip_suffix('%')
+                .and_then(|p| p.trim().parse::<i64>().ok())
+            else {
                 return 0;
             };
             let scaled = i64::from(total) * pct;
@@ -232,7 +244,11 @@ mod tests {
 
     #[test]
     fn surge_follows_the_strategy() {
-        assert_eq!(base(json!({}), json!({})).surge(), 1, "25% of 4 rounds up to 1");
+        assert_eq!(
+            base(json!({}), json!({})).surge(),
+            1,
+            "25% of 4 rounds up to 1"
+        );
         let two = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2}});
         assert_eq!(base(json!({}), two).surge(), 2);
         let pct = json!({"rollingUpdate": {"maxSurge": "30%"}});
@@ -252,6 +268,11 @@ mod tests {
             Some("1 old replicas are pending termination")
         );
         let unseen = json!({"observedGeneration": 2});
-        assert!(base(unseen, json!({})).rollout_in_progress().unwrap().contains("not yet observed"));
+        assert!(
+            base(unseen, json!({}))
+                .rollout_in_progress()
+                .unwrap()
+                .contains("not yet observed")
+        );
     }
 }

@@ -20,7 +20,9 @@ use serde::de::DeserializeOwned;
 
 use runbook::{KubeResultExt, Op, Result};
 
-use crate::objects::{GatewayApiObjects, GatewayClass, Gateway, HttpRoute, NodeMetrics, PodMetrics};
+use crate::objects::{
+    Gateway, GatewayApiObjects, GatewayClass, HttpRoute, NodeMetrics, PodMetrics,
+};
 
 /// An optional API: served, or not (with the reason to print).
 #[derive(Clone, Debug, PartialEq)]
@@ -94,6 +96,10 @@ pub struct Fetched {
     pub node_metrics: Availability<Vec<NodeMetrics>>,
     /// Container logs (only with `--logs`).
     pub logs: Vec<ContainerLog>,
+    /// How far back the logs were read.
+    pub logs_since: Duration,
+    /// Admin endpoint answers (only with `--probe`).
+    pub probes: Vec<ProbeAnswer>,
 }
 
 /// Lists Deployments of every namespace: the first call, which decides where each profile's
@@ -156,6 +162,8 @@ pub async fn fetch(
         pod_metrics,
         node_metrics,
         logs: Vec::new(),
+        logs_since: Duration::ZERO,
+        probes: Vec::new(),
     })
 }
 
@@ -237,10 +245,7 @@ where
 }
 
 /// Turns "not served" answers (403, 404, 503) into [`Availability::Unavailable`].
-fn optional<T>(
-    result: std::result::Result<T, kube::Error>,
-    op: &Op,
-) -> Result<Availability<T>> {
+fn optional<T>(result: std::result::Result<T, kube::Error>, op: &Op) -> Result<Availability<T>> {
     match result {
         Ok(v) => Ok(Availability::Served(v)),
         Err(kube::Error::Api(status)) if matches!(status.code, 403 | 404 | 503) => {
@@ -319,7 +324,10 @@ async fn fetch_gateway_api(client: &Client) -> Result<Availability<GatewayApiObj
         gateways,
         routes,
     });
-    optional(result, &Op::new("list", "gatewayclasses.gateway.networking.k8s.io"))
+    optional(
+        result,
+        &Op::new("list", "gatewayclasses.gateway.networking.k8s.io"),
+    )
 }
 
 async fn fetch_pod_metrics(
@@ -341,4 +349,53 @@ async fn fetch_node_metrics(client: &Client) -> Result<Availability<Vec<NodeMetr
     let resource = api_resource(METRICS_GROUP, "v1beta1", "NodeMetrics", "nodes");
     let result = list_dynamic::<NodeMetrics>(client, &resource, None).await;
     optional(result, &Op::new("list", "nodes.metrics.k8s.io"))
+}
+
+/// The answer of one admin endpoint (`--probe`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeAnswer {
+    /// Namespace of the Service.
+    pub namespace: String,
+    /// The Service.
+    pub service: String,
+    /// Its port.
+    pub port: i32,
+    /// The path asked (`/readyz`).
+    pub path: String,
+    /// The body's first line on 2xx, or the error (status code and message).
+    pub outcome: std::result::Result<String, String>,
+}
+
+/// Asks each profile admin endpoint through the API server's service proxy
+/// (`/api/v1/namespaces/NS/services/NAME:PORT/proxy/PATH`), concurrently: the same request
+/// as the runbook's port-forward + curl, without a local port.
+pub async fn fetch_probes(
+    client: &Client,
+    namespace: &str,
+    probes: &[crate::profiles::ProbeSpec],
+) -> Vec<ProbeAnswer> {
+    let asks = probes.iter().flat_map(|p| {
+        p.paths
+            .iter()
+            .map(move |path| (p.service.clone(), p.port, path.clone()))
+    });
+    join_all(asks.map(|(service, port, path)| async move {
+        let url = format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}");
+        let outcome = match http::Request::get(&url).body(Vec::new()) {
+            Ok(req) => match client.request_text(req).await {
+                Ok(body) => Ok(body.lines().next().unwrap_or_default().trim().to_string()),
+                Err(kube::Error::Api(s)) => Err(format!("{} {}: {}", s.code, s.reason, s.message)),
+                Err(e) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        ProbeAnswer {
+            namespace: namespace.to_string(),
+            service,
+            port,
+            path,
+            outcome,
+        }
+    }))
+    .await
 }

@@ -23,7 +23,11 @@ pub fn restart(c: &ComponentView<'_>) -> String {
 
 /// Report on one component again, reading its logs.
 pub fn status_with_logs(c: &ComponentView<'_>) -> String {
-    format!("kubectl gw-status deploy/{} -n {} --logs", c.name(), c.namespace)
+    format!(
+        "kubectl gw-status deploy/{} -n {} --logs",
+        c.name(),
+        c.namespace
+    )
 }
 
 /// Read the previous run's log of a crashed container.

@@ -312,7 +312,10 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(condition_is(&gw.status.conditions, "Accepted"), Some(true));
-        assert_eq!(condition_is(&gw.status.conditions, "Programmed"), Some(false));
+        assert_eq!(
+            condition_is(&gw.status.conditions, "Programmed"),
+            Some(false)
+        );
         assert_eq!(condition_is(&gw.status.conditions, "ResolvedRefs"), None);
         assert_eq!(gw.spec.listeners[0].port, 80);
     }
@@ -328,7 +331,10 @@ mod tests {
         }))
         .unwrap();
         assert!(route.spec.parent_refs[0].is_gateway());
-        assert_eq!(route.spec.parent_refs[0].display("apps"), "nantian-gw/gw/http");
+        assert_eq!(
+            route.spec.parent_refs[0].display("apps"),
+            "nantian-gw/gw/http"
+        );
         assert!(route.spec.rules[0].backend_refs[0].is_service());
         assert!(!route.spec.rules[0].backend_refs[1].is_service());
     }

@@ -303,9 +303,8 @@ pub fn load_user_profiles(explicit: Option<&Path>) -> Result<Vec<Profile>> {
             _ => return Ok(Vec::new()),
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::usage(format!("cannot read profiles file {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::usage(format!("cannot read profiles file {}: {e}", path.display())))?;
     parse_profiles(&text, &path)
 }
 
@@ -315,7 +314,7 @@ pub enum Target {
     /// No argument: every known gateway found in the cluster.
     Discover,
     /// A profile by name.
-    Profile(Profile),
+    Profile(Box<Profile>),
     /// A Deployment by name (generic profile).
     Deployment(String),
 }
@@ -327,10 +326,10 @@ pub fn resolve_target(arg: Option<&str>, user: &[Profile]) -> Result<Target> {
         return Ok(Target::Discover);
     };
     if let Some(p) = user.iter().find(|p| p.name == arg) {
-        return Ok(Target::Profile(p.clone()));
+        return Ok(Target::Profile(Box::new(p.clone())));
     }
     if let Some(p) = builtin().into_iter().find(|p| p.name == arg) {
-        return Ok(Target::Profile(p));
+        return Ok(Target::Profile(Box::new(p)));
     }
     let name = match arg.split_once('/') {
         Some((kind, name)) => {
@@ -415,7 +414,10 @@ profiles:
         let typo = SAMPLE.replace("components:", "componets:");
         let err = parse_profiles(&typo, path).unwrap_err();
         assert_eq!(err.exit_code(), 64);
-        assert!(err.to_string().starts_with("invalid profiles file p.yaml"), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid profiles file p.yaml"),
+            "{err}"
+        );
         let bad = SAMPLE.replace("[edge-ctrl, edge-proxy]", "[edge-ctrl, nope]");
         let err = parse_profiles(&bad, path).unwrap_err();
         assert!(err.to_string().contains("\"nope\""), "{err}");

@@ -28,7 +28,10 @@ pub fn matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> b
 
 /// True when a Service's `spec.selector` picks pods with `labels`. A Service without a
 /// selector picks nothing by labels (its endpoints are managed by hand).
-pub fn service_selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+pub fn service_selects(
+    selector: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
@@ -54,8 +57,14 @@ mod tests {
             ]
         }))
         .unwrap();
-        assert!(matches(&sel, &labels(&[("app", "istiod"), ("tier", "control")])));
-        assert!(!matches(&sel, &labels(&[("app", "istiod"), ("tier", "db")])));
+        assert!(matches(
+            &sel,
+            &labels(&[("app", "istiod"), ("tier", "control")])
+        ));
+        assert!(!matches(
+            &sel,
+            &labels(&[("app", "istiod"), ("tier", "db")])
+        ));
         assert!(!matches(
             &sel,
             &labels(&[("app", "istiod"), ("tier", "edge"), ("canary", "1")])

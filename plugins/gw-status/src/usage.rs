@@ -50,10 +50,16 @@ fn parse_usage(cpu: &str, memory: &str) -> Amounts {
 }
 
 /// A container's live usage, when metrics are served and list it.
-pub fn container_usage(f: &Fetched, namespace: &str, pod: &str, container: &str) -> Option<Amounts> {
+pub fn container_usage(
+    f: &Fetched,
+    namespace: &str,
+    pod: &str,
+    container: &str,
+) -> Option<Amounts> {
     let metrics = f.pod_metrics.served()?;
     let pm = metrics.iter().find(|m| {
-        m.metadata.name.as_deref() == Some(pod) && m.metadata.namespace.as_deref() == Some(namespace)
+        m.metadata.name.as_deref() == Some(pod)
+            && m.metadata.namespace.as_deref() == Some(namespace)
     })?;
     let c = pm.containers.iter().find(|c| c.name == container)?;
     Some(parse_usage(&c.usage.cpu, &c.usage.memory))
@@ -62,7 +68,9 @@ pub fn container_usage(f: &Fetched, namespace: &str, pod: &str, container: &str)
 /// A node's live usage, when metrics are served and list it.
 pub fn node_usage(f: &Fetched, node: &str) -> Option<Amounts> {
     let metrics = f.node_metrics.served()?;
-    let nm = metrics.iter().find(|m| m.metadata.name.as_deref() == Some(node))?;
+    let nm = metrics
+        .iter()
+        .find(|m| m.metadata.name.as_deref() == Some(node))?;
     Some(parse_usage(&nm.usage.cpu, &nm.usage.memory))
 }
 
@@ -100,9 +108,7 @@ pub fn requested_on(f: &Fetched, node: &str) -> CpuMemory {
 /// `part` as a whole percentage of `whole` (`None` when `whole` is unknown or zero).
 pub fn percent(part: Option<i128>, whole: Option<i128>) -> Option<u32> {
     match (part, whole) {
-        (Some(p), Some(w)) if w > 0 && p >= 0 => {
-            u32::try_from((p * 100 + w / 2) / w).ok()
-        }
+        (Some(p), Some(w)) if w > 0 && p >= 0 => u32::try_from((p * 100 + w / 2) / w).ok(),
         _ => None,
     }
 }

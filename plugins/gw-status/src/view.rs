@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Container, Event, Pod, Service};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use runbook::events::EventSummary;
 use runbook::pods::PodSummary;
 
@@ -158,13 +157,7 @@ fn join_component<'a>(
     let Some(deployment) = deployment else {
         return view;
     };
-    let uid = deployment.metadata.uid.as_deref();
-    let mut replicasets: Vec<&ReplicaSet> = fetched
-        .replicasets
-        .iter()
-        .filter(|rs| in_namespace(rs.metadata.namespace.as_ref(), namespace))
-        .filter(|rs| owned_by(rs.metadata.owner_references.as_ref(), name, uid))
-        .collect();
+    let mut replicasets = runbook::workload::owned_replicasets(deployment, &fetched.replicasets);
     replicasets.sort_by_key(|rs| std::cmp::Reverse(revision(rs)));
     let rs_names: BTreeSet<&str> = replicasets
         .iter()
@@ -258,21 +251,9 @@ pub fn template_labels(d: &Deployment) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// True when `owners` names Deployment `name` (with `uid` when both sides know it).
-fn owned_by(owners: Option<&Vec<OwnerReference>>, name: &str, uid: Option<&str>) -> bool {
-    owners.into_iter().flatten().any(|o| {
-        o.kind == "Deployment"
-            && o.name == name
-            && uid.is_none_or(|u| o.uid.is_empty() || o.uid == u)
-    })
-}
-
-/// The `deployment.kubernetes.io/revision` annotation of a ReplicaSet (0 when absent).
+/// The revision number of a ReplicaSet (0 when absent).
 pub fn revision(rs: &ReplicaSet) -> i64 {
-    rs.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+    runbook::workload::revision(&rs.metadata)
         .and_then(|r| r.parse().ok())
         .unwrap_or(0)
 }

@@ -167,4 +167,16 @@ mod tests {
         assert!(lookup("node.pleg").is_some());
         assert!(lookup("node.nope").is_none());
     }
+
+    #[test]
+    fn the_readme_lists_every_check() {
+        let readme = include_str!("../README.md");
+        for c in CHECKS {
+            assert!(
+                readme.contains(&format!("| `{}` |", c.id)),
+                "README lacks {}",
+                c.id
+            );
+        }
+    }
 }

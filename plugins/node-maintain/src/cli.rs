@@ -273,7 +273,14 @@ mod tests {
         assert!(!d.drain.ignore_daemonsets);
         assert_eq!(d.drain.timeout, Duration::from_secs(90));
         assert_eq!(d.change.dry_run, DryRun::Client);
-        let d = drain(&["drain", "n", "--ignore-daemonsets", "--dry-run=server", "-n", "x"]);
+        let d = drain(&[
+            "drain",
+            "n",
+            "--ignore-daemonsets",
+            "--dry-run=server",
+            "-n",
+            "x",
+        ]);
         assert!(d.drain.ignore_daemonsets);
         assert_eq!(d.change.dry_run, DryRun::Server);
     }
@@ -300,8 +307,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(
-            Cli::try_parse_from(["kubectl-node_maintain", "check", "a", "-l", "x=y"]).is_err()
-        );
+        assert!(Cli::try_parse_from(["kubectl-node_maintain", "check", "a", "-l", "x=y"]).is_err());
     }
 }

@@ -81,7 +81,11 @@ where
 /// Gets one node; a missing node is an error naming close node names.
 pub async fn get_node(client: &Client, name: &str) -> Result<Node> {
     let api: Api<Node> = Api::all(client.clone());
-    match api.get_opt(name).await.during(Op::new("get", "nodes").name(name))? {
+    match api
+        .get_opt(name)
+        .await
+        .during(Op::new("get", "nodes").name(name))?
+    {
         Some(node) => Ok(node),
         None => {
             let names = list_all(
@@ -110,7 +114,7 @@ fn names_of(nodes: &[Node]) -> Vec<String> {
         .collect()
 }
 
-/// The nodes named (each must exist), or all nodes matching `selector`.
+/// The nodes named (each must exist), or all nodes matching `selector` (at least one).
 pub async fn select_nodes(
     client: &Client,
     names: &[String],
@@ -122,7 +126,14 @@ pub async fn select_nodes(
         if let Some(s) = selector {
             lp = lp.labels(s);
         }
-        return list_all(&api, &lp, DEFAULT_PAGE, Op::new("list", "nodes")).await;
+        let nodes = list_all(&api, &lp, DEFAULT_PAGE, Op::new("list", "nodes")).await?;
+        if nodes.is_empty() {
+            return Err(Error::Api(match selector {
+                Some(s) => format!("no node matches the selector {s:?}"),
+                None => "the cluster has no nodes".to_string(),
+            }));
+        }
+        return Ok(nodes);
     }
     futures::future::try_join_all(names.iter().map(|n| get_node(client, n))).await
 }
@@ -157,7 +168,13 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
 {
     let api: Api<K> = Api::all(client.clone());
-    list_all(&api, &ListParams::default(), page, Op::new("list", resource)).await
+    list_all(
+        &api,
+        &ListParams::default(),
+        page,
+        Op::new("list", resource),
+    )
+    .await
 }
 
 /// Measured CPU and memory per node, or `None` when metrics.k8s.io is not served (or not
@@ -208,9 +225,8 @@ pub async fn check_snapshot(
             .filter(|e| e.involved_object.kind.as_deref() == Some("Node"))
             .collect::<Vec<_>>())
     };
-    let (pods, node_events, usage) = tokio::try_join!(pods, events, async {
-        Ok(node_usage(client).await)
-    })?;
+    let (pods, node_events, usage) =
+        tokio::try_join!(pods, events, async { Ok(node_usage(client).await) })?;
     let wanted: std::collections::BTreeSet<&str> = nodes
         .iter()
         .filter_map(|n| n.metadata.name.as_deref())

@@ -38,7 +38,14 @@ pub fn node(name: &str, patch: Value) -> Node {
 }
 
 /// Sets one condition of a node (replacing one of the same type).
-pub fn with_condition(mut node: Node, type_: &str, status: &str, reason: &str, message: &str, since_min: i64) -> Node {
+pub fn with_condition(
+    mut node: Node,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    since_min: i64,
+) -> Node {
     let cond = serde_json::from_value(json!({
         "type": type_, "status": status, "reason": reason, "message": message,
         "lastHeartbeatTime": ago(since_min.min(1)), "lastTransitionTime": ago(since_min)
@@ -75,11 +82,19 @@ pub fn pod(namespace: &str, name: &str, node: &str, owner: &str, patch: Value) -
 }
 
 /// A PodDisruptionBudget selecting `app=<app>` with the given status numbers.
-pub fn pdb(namespace: &str, name: &str, app: &str, allowed: i32, healthy: i32, desired: i32, expected: i32) -> PodDisruptionBudget {
+pub fn pdb(
+    namespace: &str,
+    name: &str,
+    app: &str,
+    allowed: i32,
+    healthy: i32,
+    desired: i32,
+    expected: i32,
+) -> PodDisruptionBudget {
     serde_json::from_value(json!({
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"minAvailable": desired, "selector": {"matchLabels": {"app": app}}},
-        "status": {"disruptionsAllowed": allowed, "currentHealthy": healthy,
+        "status": {"observedGeneration": 1, "disruptionsAllowed": allowed, "currentHealthy": healthy,
                    "desiredHealthy": desired, "expectedPods": expected}
     }))
     .unwrap()

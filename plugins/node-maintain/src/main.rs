@@ -1,1 +1,3 @@
-fn main() {}
+fn main() -> std::process::ExitCode {
+    runbook::cli::main::<kubectl_node_maintain::cli::Cli, _, _>(kubectl_node_maintain::run)
+}

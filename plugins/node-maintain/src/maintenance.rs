@@ -29,7 +29,7 @@ pub struct MaintenanceRecord {
 }
 
 impl MaintenanceRecord {
-    /// `cordoned by alice 2h ago (drain): kernel upgrade`.
+    /// `cordoned by alice 20m ago (drain): kernel upgrade`.
     pub fn describe(&self, now: Timestamp) -> String {
         let when = self
             .at
@@ -146,7 +146,7 @@ mod tests {
         assert_eq!(record_of(&n), Some(Ok(r.clone())));
         assert_eq!(
             r.describe(now()),
-            "cordoned by alice 2h ago (drain): kernel upgrade"
+            "cordoned by alice 120m ago (drain): kernel upgrade"
         );
         assert_eq!(record_of(&node(false, None)), None);
     }
@@ -156,7 +156,13 @@ mod tests {
         let first = new_record(&node(false, None), "bob", None, "drain", now()).unwrap();
         assert!(!first.was_unschedulable);
         assert_eq!(
-            new_record(&node(true, Some(&record(false))), "bob", None, "drain", now()),
+            new_record(
+                &node(true, Some(&record(false))),
+                "bob",
+                None,
+                "drain",
+                now()
+            ),
             None
         );
         let operator_cordoned = new_record(&node(true, None), "bob", None, "drain", now()).unwrap();

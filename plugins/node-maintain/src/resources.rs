@@ -12,6 +12,7 @@ use serde::Serialize;
 
 /// CPU in millicores and memory in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Resources {
     /// CPU, millicores.
     pub cpu_millis: i128,
@@ -33,14 +34,6 @@ impl Resources {
         Resources {
             cpu_millis: (self.cpu_millis - other.cpu_millis).max(0),
             memory_bytes: (self.memory_bytes - other.memory_bytes).max(0),
-        }
-    }
-
-    /// The larger of each amount.
-    pub fn max(self, other: Resources) -> Resources {
-        Resources {
-            cpu_millis: self.cpu_millis.max(other.cpu_millis),
-            memory_bytes: self.memory_bytes.max(other.memory_bytes),
         }
     }
 

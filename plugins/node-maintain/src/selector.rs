@@ -41,8 +41,10 @@ fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
     let op = toleration.operator.as_deref().unwrap_or("Equal");
     let value_ok = match op {
         "Exists" => true,
-        _ => toleration.value.as_deref().unwrap_or_default()
-            == taint.value.as_deref().unwrap_or_default(),
+        _ => {
+            toleration.value.as_deref().unwrap_or_default()
+                == taint.value.as_deref().unwrap_or_default()
+        }
     };
     // An empty key with Exists tolerates everything; an empty key with Equal nothing.
     if key.is_empty() && op != "Exists" {
@@ -108,11 +110,21 @@ mod tests {
             ]
         }))
         .unwrap();
-        assert!(selects(&sel, Some(&labels(&[("app", "web"), ("tier", "edge")]))));
-        assert!(!selects(&sel, Some(&labels(&[("app", "web"), ("tier", "db")]))));
+        assert!(selects(
+            &sel,
+            Some(&labels(&[("app", "web"), ("tier", "edge")]))
+        ));
         assert!(!selects(
             &sel,
-            Some(&labels(&[("app", "web"), ("tier", "edge"), ("canary", "1")]))
+            Some(&labels(&[("app", "web"), ("tier", "db")]))
+        ));
+        assert!(!selects(
+            &sel,
+            Some(&labels(&[
+                ("app", "web"),
+                ("tier", "edge"),
+                ("canary", "1")
+            ]))
         ));
         assert!(!selects(&sel, None));
         assert!(selects(&LabelSelector::default(), None));
@@ -120,12 +132,13 @@ mod tests {
 
     #[test]
     fn taints_and_tolerations() {
-        let node: Node = serde_json::from_value(json!({"metadata": {"name": "n", "labels": {"disk": "ssd"}},
+        let node: Node =
+            serde_json::from_value(json!({"metadata": {"name": "n", "labels": {"disk": "ssd"}},
             "spec": {"taints": [
                 {"key": "dedicated", "value": "gw", "effect": "NoSchedule"},
                 {"key": "soft", "effect": "PreferNoSchedule"}
             ]}}))
-        .unwrap();
+            .unwrap();
         let plain: Pod = serde_json::from_value(json!({"metadata": {"name": "p"},
             "spec": {"containers": [], "nodeSelector": {"disk": "ssd"}}}))
         .unwrap();

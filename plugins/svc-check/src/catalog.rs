@@ -49,32 +49,124 @@ pub const PROBE_FAILED: &str = "svc.probe-failed";
 
 /// The catalog the README lists.
 pub const CHECKS: &[CheckInfo] = &[
-    check(NO_PODS, Severity::Critical, "the selector matches no running pod: requests hang until they time out"),
-    check(SELECTOR_TYPO, Severity::Critical, "no pod matches, but pods carry a label one typo away from the selector"),
-    check(SELECTOR_MISMATCH, Severity::Critical, "no pod matches, but pods carry the selector's labels with another value or without one key"),
-    check(NO_SELECTOR_NO_ENDPOINTS, Severity::Critical, "no selector and no manual Endpoints or EndpointSlices: nothing to route to"),
-    check(NO_READY_ENDPOINTS, Severity::Critical, "pods match but none is a ready endpoint: connections are refused"),
-    check(NOT_READY_PODS, Severity::Warning, "a matched pod is not ready (reason from its conditions, containers and probe events)"),
-    check(TARGET_PORT_UNKNOWN_NAME, Severity::Critical, "a named targetPort that no matched pod's container declares: the port gets no endpoints"),
-    check(TARGET_PORT_UNDECLARED, Severity::Warning, "a numeric targetPort that no container declares (the app may still listen on it)"),
-    check(PROTOCOL_MISMATCH, Severity::Critical, "the Service port's protocol differs from the container port's (a named targetPort then resolves nowhere)"),
-    check(NODE_PORT_RANGE, Severity::Warning, "a nodePort outside the default range 30000-32767"),
-    check(NO_READINESS_PROBE, Severity::Warning, "matched pods without a readinessProbe get traffic before they are ready (connection refused)"),
-    check(EXEC_PROBE, Severity::Info, "exec probes fork a process at every period; busy nodes fail them (prefer tcpSocket/httpGet)"),
-    check(PUBLISH_NOT_READY, Severity::Info, "publishNotReadyAddresses sends traffic to pods that are not ready"),
-    check(HEADLESS, Severity::Warning, "headless Service: DNS returns every pod and clients use one, no load balancing"),
-    check(LB_PENDING, Severity::Critical, "LoadBalancer without an external address (<pending>), with the service controller's events"),
-    check(LB_SHARED_PORT, Severity::Critical, "two LoadBalancer Services share an external address and a port: traffic goes to either"),
-    check(EXTERNALNAME, Severity::Warning, "ExternalName Service: a DNS CNAME to another name, no proxying and no endpoints"),
-    check(LOCAL_POLICY_NO_ENDPOINTS, Severity::Warning, "externalTrafficPolicy Local: nodes without a local ready endpoint drop the traffic"),
-    check(SESSION_AFFINITY, Severity::Info, "sessionAffinity ClientIP pins each client to one pod: load looks unbalanced"),
-    check(PROBE_REFUSED, Severity::Critical, "--probe: the pod refused a connection on the target port: the app does not listen"),
-    check(PROBE_TIMEOUT, Severity::Critical, "--probe: no answer from the pod on the target port within the timeout"),
-    check(PROBE_FAILED, Severity::Info, "--probe: the port-forward could not be opened, so the port was not tried"),
+    check(
+        NO_PODS,
+        Severity::Critical,
+        "the selector matches no running pod: requests hang until they time out",
+    ),
+    check(
+        SELECTOR_TYPO,
+        Severity::Critical,
+        "no pod matches, but pods carry a label one typo away from the selector",
+    ),
+    check(
+        SELECTOR_MISMATCH,
+        Severity::Critical,
+        "no pod matches, but pods carry the selector's labels with another value or without one key",
+    ),
+    check(
+        NO_SELECTOR_NO_ENDPOINTS,
+        Severity::Critical,
+        "no selector and no manual Endpoints or EndpointSlices: nothing to route to",
+    ),
+    check(
+        NO_READY_ENDPOINTS,
+        Severity::Critical,
+        "pods match but none is a ready endpoint: connections are refused",
+    ),
+    check(
+        NOT_READY_PODS,
+        Severity::Warning,
+        "a matched pod is not ready (reason from its conditions, containers and probe events)",
+    ),
+    check(
+        TARGET_PORT_UNKNOWN_NAME,
+        Severity::Critical,
+        "a named targetPort that no matched pod's container declares: the port gets no endpoints",
+    ),
+    check(
+        TARGET_PORT_UNDECLARED,
+        Severity::Warning,
+        "a numeric targetPort that no container declares (the app may still listen on it)",
+    ),
+    check(
+        PROTOCOL_MISMATCH,
+        Severity::Critical,
+        "the Service port's protocol differs from the container port's (a named targetPort then resolves nowhere)",
+    ),
+    check(
+        NODE_PORT_RANGE,
+        Severity::Warning,
+        "a nodePort outside the default range 30000-32767",
+    ),
+    check(
+        NO_READINESS_PROBE,
+        Severity::Warning,
+        "matched pods without a readinessProbe get traffic before they are ready (connection refused)",
+    ),
+    check(
+        EXEC_PROBE,
+        Severity::Info,
+        "exec probes fork a process at every period; busy nodes fail them (prefer tcpSocket/httpGet)",
+    ),
+    check(
+        PUBLISH_NOT_READY,
+        Severity::Info,
+        "publishNotReadyAddresses sends traffic to pods that are not ready",
+    ),
+    check(
+        HEADLESS,
+        Severity::Warning,
+        "headless Service: DNS returns every pod and clients use one, no load balancing",
+    ),
+    check(
+        LB_PENDING,
+        Severity::Critical,
+        "LoadBalancer without an external address (<pending>), with the service controller's events",
+    ),
+    check(
+        LB_SHARED_PORT,
+        Severity::Critical,
+        "two LoadBalancer Services share an external address and a port: traffic goes to either",
+    ),
+    check(
+        EXTERNALNAME,
+        Severity::Warning,
+        "ExternalName Service: a DNS CNAME to another name, no proxying and no endpoints",
+    ),
+    check(
+        LOCAL_POLICY_NO_ENDPOINTS,
+        Severity::Warning,
+        "externalTrafficPolicy Local: nodes without a local ready endpoint drop the traffic",
+    ),
+    check(
+        SESSION_AFFINITY,
+        Severity::Info,
+        "sessionAffinity ClientIP pins each client to one pod: load looks unbalanced",
+    ),
+    check(
+        PROBE_REFUSED,
+        Severity::Critical,
+        "--probe: the pod refused a connection on the target port: the app does not listen",
+    ),
+    check(
+        PROBE_TIMEOUT,
+        Severity::Critical,
+        "--probe: no answer from the pod on the target port within the timeout",
+    ),
+    check(
+        PROBE_FAILED,
+        Severity::Info,
+        "--probe: the port-forward could not be opened, so the port was not tried",
+    ),
 ];
 
 const fn check(id: &'static str, severity: Severity, summary: &'static str) -> CheckInfo {
-    CheckInfo { id, severity, summary }
+    CheckInfo {
+        id,
+        severity,
+        summary,
+    }
 }
 
 /// True when `id` is in the catalog.
@@ -95,7 +187,10 @@ mod tests {
         for id in ids {
             let (area, what) = id.split_once('.').expect("area.what");
             assert_eq!(area, "svc");
-            assert!(what.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+            assert!(
+                what.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
+            );
         }
     }
 }

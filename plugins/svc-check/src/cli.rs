@@ -76,31 +76,68 @@ impl Cli {
         };
         let name = match raw.split_once('/') {
             Some(("svc" | "service" | "services", name)) => name,
-            Some((kind, _)) => return Err(format!("{raw:?} is not a Service: give NAME or service/NAME (not {kind})")),
+            Some((kind, _)) => {
+                return Err(format!(
+                    "{raw:?} is not a Service: give NAME or service/NAME (not {kind})"
+                ));
+            }
             None => raw,
         };
         if name.is_empty() || name.len() > 63 || !is_dns_label(name) {
-            return Err(format!("{name:?} is not a valid Service name (lowercase letters, digits and '-', at most 63)"));
+            return Err(format!(
+                "{name:?} is not a valid Service name (lowercase letters, digits and '-', at most 63)"
+            ));
         }
         Ok(Some(name.to_string()))
     }
 
-    /// What to check, from SERVICE, -n and -A; `namespace` is the connection's namespace.
-    pub fn scope(&self, namespace: &str) -> Result<Scope, String> {
+    /// What to check, from SERVICE, -A, -l and --probe; judged before connecting so that a
+    /// usage error is reported as one (exit 64).
+    pub fn wanted(&self) -> Result<Wanted, String> {
         let name = self.service_name()?;
         match (name, self.scope.all_namespaces) {
             (Some(_), true) => Err("give a SERVICE or -A, not both".into()),
-            (Some(_), false) if self.scope.selector.is_some() => Err("-l selects Services: use it without SERVICE".into()),
-            (Some(name), false) => Ok(Scope::Service { namespace: namespace.to_string(), name }),
-            (None, _) if self.probe => Err("--probe needs a SERVICE: it port-forwards to that Service's pods".into()),
-            (None, true) => Ok(Scope::AllNamespaces),
-            (None, false) => Ok(Scope::Namespace(namespace.to_string())),
+            (Some(_), false) if self.scope.selector.is_some() => {
+                Err("-l selects Services: use it without SERVICE".into())
+            }
+            (Some(name), false) => Ok(Wanted::Service(name)),
+            (None, _) if self.probe => {
+                Err("--probe needs a SERVICE: it port-forwards to that Service's pods".into())
+            }
+            (None, true) => Ok(Wanted::AllNamespaces),
+            (None, false) => Ok(Wanted::Namespace),
+        }
+    }
+}
+
+/// What the arguments ask for, before the namespace is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Wanted {
+    /// One Service of the namespace.
+    Service(String),
+    /// Every Service of the namespace.
+    Namespace,
+    /// Every Service of the cluster.
+    AllNamespaces,
+}
+
+impl Wanted {
+    /// The scope in `namespace` (the connection's: -n, the context's, or default).
+    pub fn scope(self, namespace: &str) -> Scope {
+        match self {
+            Wanted::Service(name) => Scope::Service {
+                namespace: namespace.to_string(),
+                name,
+            },
+            Wanted::Namespace => Scope::Namespace(namespace.to_string()),
+            Wanted::AllNamespaces => Scope::AllNamespaces,
         }
     }
 }
 
 fn is_dns_label(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    s.bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -115,20 +152,43 @@ mod tests {
 
     #[test]
     fn scopes_from_arguments() {
-        assert_eq!(parse(&["web"]).scope("a").unwrap(), Scope::Service { namespace: "a".into(), name: "web".into() });
-        assert_eq!(parse(&["svc/web"]).scope("a").unwrap(), Scope::Service { namespace: "a".into(), name: "web".into() });
-        assert_eq!(parse(&[]).scope("a").unwrap(), Scope::Namespace("a".into()));
-        assert_eq!(parse(&["-A"]).scope("a").unwrap(), Scope::AllNamespaces);
+        assert_eq!(
+            parse(&["web"]).wanted().unwrap().scope("a"),
+            Scope::Service {
+                namespace: "a".into(),
+                name: "web".into()
+            }
+        );
+        assert_eq!(
+            parse(&["svc/web"]).wanted().unwrap().scope("a"),
+            Scope::Service {
+                namespace: "a".into(),
+                name: "web".into()
+            }
+        );
+        assert_eq!(
+            parse(&[]).wanted().unwrap().scope("a"),
+            Scope::Namespace("a".into())
+        );
+        assert_eq!(
+            parse(&["-A"]).wanted().unwrap().scope("a"),
+            Scope::AllNamespaces
+        );
     }
 
     #[test]
     fn conflicting_or_bad_arguments_are_refused() {
-        assert!(parse(&["web", "-A"]).scope("a").is_err());
-        assert!(parse(&["web", "-l", "app=x"]).scope("a").is_err());
-        assert!(parse(&["--probe"]).scope("a").is_err());
-        assert!(parse(&["deploy/web"]).scope("a").is_err());
-        assert!(parse(&["Web_1"]).scope("a").is_err());
-        assert!(Cli::try_parse_from(["svc-check", "web", "--probe-timeout", "5s"]).is_err(), "--probe-timeout requires --probe");
-        assert!(Cli::try_parse_from(["svc-check", "web", "--probe", "--probe-timeout", "0"]).is_err());
+        assert!(parse(&["web", "-A"]).wanted().is_err());
+        assert!(parse(&["web", "-l", "app=x"]).wanted().is_err());
+        assert!(parse(&["--probe"]).wanted().is_err());
+        assert!(parse(&["deploy/web"]).wanted().is_err());
+        assert!(parse(&["Web_1"]).wanted().is_err());
+        assert!(
+            Cli::try_parse_from(["svc-check", "web", "--probe-timeout", "5s"]).is_err(),
+            "--probe-timeout requires --probe"
+        );
+        assert!(
+            Cli::try_parse_from(["svc-check", "web", "--probe", "--probe-timeout", "0"]).is_err()
+        );
     }
 }

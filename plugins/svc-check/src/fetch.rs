@@ -68,14 +68,24 @@ pub struct Fetched {
 }
 
 /// Fetches everything for `scope`. `service_selector` is `-l` (filters Services only).
-pub async fn fetch(client: &Client, scope: &Scope, service_selector: Option<&str>) -> Result<Fetched> {
+pub async fn fetch(
+    client: &Client,
+    scope: &Scope,
+    service_selector: Option<&str>,
+) -> Result<Fetched> {
     let counter = AtomicUsize::new(0);
     let ns = scope.namespace();
-    let lister = Lister { client, namespace: ns, counter: &counter };
+    let lister = Lister {
+        client,
+        namespace: ns,
+        counter: &counter,
+    };
 
     let services = async {
         match scope {
-            Scope::Service { namespace, name } => lister.get_service(namespace, name).await.map(|s| vec![s]),
+            Scope::Service { namespace, name } => {
+                lister.get_service(namespace, name).await.map(|s| vec![s])
+            }
             _ => {
                 let lp = with_labels(service_selector);
                 lister.list::<Service>(lp, "services", slim_service).await
@@ -84,25 +94,39 @@ pub async fn fetch(client: &Client, scope: &Scope, service_selector: Option<&str
     };
     let slices = async {
         let lp = match scope {
-            Scope::Service { name, .. } => ListParams::default().labels(&format!("{SERVICE_NAME_LABEL}={name}")),
+            Scope::Service { name, .. } => {
+                ListParams::default().labels(&format!("{SERVICE_NAME_LABEL}={name}"))
+            }
             _ => ListParams::default(),
         };
-        lister.list::<EndpointSlice>(lp, "endpointslices.discovery.k8s.io", slim_slice).await
+        lister
+            .list::<EndpointSlice>(lp, "endpointslices.discovery.k8s.io", slim_slice)
+            .await
     };
     let pods = lister.list::<Pod>(ListParams::default(), "pods", slim_pod);
     let events = optional(lister.list::<Event>(ListParams::default(), "events", slim_event));
     let nodes = optional(lister.cluster_list::<Node>("nodes", slim_node));
 
-    let (services, slices, pods, events, nodes) = tokio::try_join!(services, slices, pods, events, nodes)?;
+    let (services, slices, pods, events, nodes) =
+        tokio::try_join!(services, slices, pods, events, nodes)?;
 
-    let mut fetched = Fetched { services, slices, pods, ..Fetched::default() };
+    let mut fetched = Fetched {
+        services,
+        slices,
+        pods,
+        ..Fetched::default()
+    };
     match events {
         Ok(events) => fetched.events = events,
-        Err(e) => fetched.notes.push(format!("events not read ({e}): not-ready reasons and load balancer events are incomplete")),
+        Err(e) => fetched.notes.push(format!(
+            "events not read ({e}): not-ready reasons and load balancer events are incomplete"
+        )),
     }
     match nodes {
         Ok(nodes) => fetched.nodes = Some(nodes),
-        Err(e) => fetched.notes.push(format!("nodes not read ({e}): externalTrafficPolicy Local check skipped")),
+        Err(e) => fetched.notes.push(format!(
+            "nodes not read ({e}): externalTrafficPolicy Local check skipped"
+        )),
     }
 
     let endpoints = fetch_manual_endpoints(&lister, scope, &fetched);
@@ -110,13 +134,20 @@ pub async fn fetch(client: &Client, scope: &Scope, service_selector: Option<&str
     let (endpoints, load_balancers) = tokio::join!(endpoints, load_balancers);
     match endpoints {
         Ok(e) => fetched.endpoints = e,
-        Err(e) => fetched.notes.push(format!("endpoints not read ({e}): selector-less Services judged on EndpointSlices only")),
+        Err(e) => fetched.notes.push(format!(
+            "endpoints not read ({e}): selector-less Services judged on EndpointSlices only"
+        )),
     }
     match load_balancers {
         Ok(lbs) => fetched.load_balancers = lbs,
         Err(e) => {
             fetched.notes.push(format!("Services of other namespaces not read ({e}): shared load balancer ports compared within the namespace only"));
-            fetched.load_balancers = fetched.services.iter().filter(|s| is_load_balancer(s)).cloned().collect();
+            fetched.load_balancers = fetched
+                .services
+                .iter()
+                .filter(|s| is_load_balancer(s))
+                .cloned()
+                .collect();
         }
     }
     fetched.requests = counter.load(Ordering::Relaxed);
@@ -125,7 +156,11 @@ pub async fn fetch(client: &Client, scope: &Scope, service_selector: Option<&str
 
 /// Endpoints objects are read only for selector-less Services that have no EndpointSlice
 /// (manual Endpoints not mirrored into slices): one get for one Service, else one list.
-async fn fetch_manual_endpoints(lister: &Lister<'_>, scope: &Scope, fetched: &Fetched) -> Result<Vec<Endpoints>> {
+async fn fetch_manual_endpoints(
+    lister: &Lister<'_>,
+    scope: &Scope,
+    fetched: &Fetched,
+) -> Result<Vec<Endpoints>> {
     let wanted: Vec<&Service> = fetched
         .services
         .iter()
@@ -135,8 +170,15 @@ async fn fetch_manual_endpoints(lister: &Lister<'_>, scope: &Scope, fetched: &Fe
         return Ok(Vec::new());
     }
     match scope {
-        Scope::Service { namespace, name } => lister.get_endpoints(namespace, name).await.map(|e| e.into_iter().collect()),
-        _ => lister.list::<Endpoints>(ListParams::default(), "endpoints", |_| {}).await,
+        Scope::Service { namespace, name } => lister
+            .get_endpoints(namespace, name)
+            .await
+            .map(|e| e.into_iter().collect()),
+        _ => {
+            lister
+                .list::<Endpoints>(ListParams::default(), "endpoints", |_| {})
+                .await
+        }
     }
 }
 
@@ -148,13 +190,28 @@ async fn fetch_load_balancers(
     service_selector: Option<&str>,
     fetched: &Fetched,
 ) -> Result<Vec<Service>> {
-    let lbs = || fetched.services.iter().filter(|s| is_load_balancer(s)).cloned().collect();
-    let has_address = fetched.services.iter().any(|s| is_load_balancer(s) && !ingress_addresses(s).is_empty());
+    let lbs = || {
+        fetched
+            .services
+            .iter()
+            .filter(|s| is_load_balancer(s))
+            .cloned()
+            .collect()
+    };
+    let has_address = fetched
+        .services
+        .iter()
+        .any(|s| is_load_balancer(s) && !ingress_addresses(s).is_empty());
     if !has_address || (*scope == Scope::AllNamespaces && service_selector.is_none()) {
         return Ok(lbs());
     }
-    let all = Lister { namespace: None, ..*lister };
-    let mut services = all.list::<Service>(ListParams::default(), "services", slim_service).await?;
+    let all = Lister {
+        namespace: None,
+        ..*lister
+    };
+    let mut services = all
+        .list::<Service>(ListParams::default(), "services", slim_service)
+        .await?;
     services.retain(is_load_balancer);
     Ok(services)
 }
@@ -190,20 +247,40 @@ impl Lister<'_> {
     /// All pages of a namespaced list, each object slimmed as it arrives.
     async fn list<K>(&self, lp: ListParams, resource: &str, slim: fn(&mut K)) -> Result<Vec<K>>
     where
-        K: Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
         <K as Resource>::DynamicType: Default,
     {
-        paginate(&self.api::<K>(), lp, self.op("list", resource), self.counter, slim).await
+        paginate(
+            &self.api::<K>(),
+            lp,
+            self.op("list", resource),
+            self.counter,
+            slim,
+        )
+        .await
     }
 
     /// All pages of a cluster-scoped list.
     async fn cluster_list<K>(&self, resource: &str, slim: fn(&mut K)) -> Result<Vec<K>>
     where
-        K: Resource<Scope = k8s_openapi::ClusterResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+        K: Resource<Scope = k8s_openapi::ClusterResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
         <K as Resource>::DynamicType: Default,
     {
         let api: Api<K> = Api::all(self.client.clone());
-        paginate(&api, ListParams::default(), Op::new("list", resource), self.counter, slim).await
+        paginate(
+            &api,
+            ListParams::default(),
+            Op::new("list", resource),
+            self.counter,
+            slim,
+        )
+        .await
     }
 
     /// The named Service; NotFound names the close Service names of the namespace.
@@ -222,8 +299,17 @@ impl Lister<'_> {
                     .list_metadata(&ListParams::default())
                     .await
                     .during(Op::new("list", "services").ns(namespace))?;
-                let names: Vec<String> = names.items.into_iter().filter_map(|m| m.metadata.name).collect();
-                Err(Error::not_found("service", name, Some(namespace), names.iter().map(String::as_str)))
+                let names: Vec<String> = names
+                    .items
+                    .into_iter()
+                    .filter_map(|m| m.metadata.name)
+                    .collect();
+                Err(Error::not_found(
+                    "service",
+                    name,
+                    Some(namespace),
+                    names.iter().map(String::as_str),
+                ))
             }
         }
     }
@@ -232,11 +318,19 @@ impl Lister<'_> {
     async fn get_endpoints(&self, namespace: &str, name: &str) -> Result<Option<Endpoints>> {
         let api: Api<Endpoints> = Api::namespaced(self.client.clone(), namespace);
         self.counter.fetch_add(1, Ordering::Relaxed);
-        api.get_opt(name).await.during(Op::new("get", "endpoints").ns(namespace).name(name))
+        api.get_opt(name)
+            .await
+            .during(Op::new("get", "endpoints").ns(namespace).name(name))
     }
 }
 
-async fn paginate<K>(api: &Api<K>, lp: ListParams, op: Op, counter: &AtomicUsize, slim: fn(&mut K)) -> Result<Vec<K>>
+async fn paginate<K>(
+    api: &Api<K>,
+    lp: ListParams,
+    op: Op,
+    counter: &AtomicUsize,
+    slim: fn(&mut K),
+) -> Result<Vec<K>>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
@@ -258,7 +352,9 @@ where
 
 /// Runs a fetch whose failure (403, 404 of the kind) should not stop the check: the error
 /// comes back as a value, the caller notes it.
-async fn optional<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<std::result::Result<T, Error>> {
+async fn optional<T>(
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<std::result::Result<T, Error>> {
     match fut.await {
         Ok(v) => Ok(Ok(v)),
         Err(e @ (Error::Forbidden { .. } | Error::NotFound { .. })) => Ok(Err(e)),
@@ -282,13 +378,19 @@ pub fn is_load_balancer(svc: &Service) -> bool {
 pub fn is_selectorless(svc: &Service) -> bool {
     let spec = svc.spec.as_ref();
     spec.and_then(|s| s.type_.as_deref()) != Some("ExternalName")
-        && spec.and_then(|s| s.selector.as_ref()).is_none_or(|s| s.is_empty())
+        && spec
+            .and_then(|s| s.selector.as_ref())
+            .is_none_or(|s| s.is_empty())
 }
 
 fn has_slice(slices: &[EndpointSlice], svc: &Service) -> bool {
     slices.iter().any(|s| {
         s.metadata.namespace == svc.metadata.namespace
-            && s.metadata.labels.as_ref().and_then(|l| l.get(SERVICE_NAME_LABEL)) == svc.metadata.name.as_ref()
+            && s.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(SERVICE_NAME_LABEL))
+                == svc.metadata.name.as_ref()
     })
 }
 
@@ -298,7 +400,12 @@ pub fn ingress_addresses(svc: &Service) -> Vec<&str> {
         .as_ref()
         .and_then(|s| s.load_balancer.as_ref())
         .and_then(|lb| lb.ingress.as_ref())
-        .map(|ingress| ingress.iter().filter_map(|i| i.ip.as_deref().or(i.hostname.as_deref())).collect())
+        .map(|ingress| {
+            ingress
+                .iter()
+                .filter_map(|i| i.ip.as_deref().or(i.hostname.as_deref()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -336,7 +443,11 @@ fn slim_pod(pod: &mut Pod) {
         spec.volumes = None;
         spec.affinity = None;
         spec.tolerations = None;
-        for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
+        for c in spec
+            .containers
+            .iter_mut()
+            .chain(spec.init_containers.iter_mut().flatten())
+        {
             c.env = None;
             c.env_from = None;
             c.volume_mounts = None;
@@ -356,11 +467,16 @@ mod tests {
 
     #[test]
     fn selectorless_excludes_external_name() {
-        let plain = svc(serde_json::json!({"metadata": {"name": "db"}, "spec": {"ports": [{"port": 5432}]}}));
+        let plain = svc(
+            serde_json::json!({"metadata": {"name": "db"}, "spec": {"ports": [{"port": 5432}]}}),
+        );
         assert!(is_selectorless(&plain));
-        let ext = svc(serde_json::json!({"metadata": {"name": "x"}, "spec": {"type": "ExternalName", "externalName": "db.example.com"}}));
+        let ext = svc(
+            serde_json::json!({"metadata": {"name": "x"}, "spec": {"type": "ExternalName", "externalName": "db.example.com"}}),
+        );
         assert!(!is_selectorless(&ext));
-        let web = svc(serde_json::json!({"metadata": {"name": "w"}, "spec": {"selector": {"app": "w"}}}));
+        let web =
+            svc(serde_json::json!({"metadata": {"name": "w"}, "spec": {"selector": {"app": "w"}}}));
         assert!(!is_selectorless(&web));
     }
 

@@ -60,13 +60,25 @@ impl<'a> Index<'a> {
             let i = entry.pods.len();
             entry.pods.push(pod);
             for (k, v) in pod.metadata.labels.iter().flatten() {
-                entry.by_label.entry((k.as_str(), v.as_str())).or_default().push(i);
+                entry
+                    .by_label
+                    .entry((k.as_str(), v.as_str()))
+                    .or_default()
+                    .push(i);
             }
         }
         let mut slices: HashMap<(&str, &str), Vec<&EndpointSlice>> = HashMap::new();
         for slice in &f.slices {
-            if let Some(svc) = slice.metadata.labels.as_ref().and_then(|l| l.get(SERVICE_NAME_LABEL)) {
-                slices.entry((namespace_of(&slice.metadata), svc.as_str())).or_default().push(slice);
+            if let Some(svc) = slice
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(SERVICE_NAME_LABEL))
+            {
+                slices
+                    .entry((namespace_of(&slice.metadata), svc.as_str()))
+                    .or_default()
+                    .push(slice);
             }
         }
         let endpoints = f
@@ -78,16 +90,31 @@ impl<'a> Index<'a> {
         for ev in &f.events {
             let obj = &ev.involved_object;
             if let (Some(kind), Some(name)) = (obj.kind.as_deref(), obj.name.as_deref()) {
-                let ns = obj.namespace.as_deref().unwrap_or_else(|| namespace_of(&ev.metadata));
-                events.entry(event_key(kind, ns, name)).or_default().push(ev);
+                let ns = obj
+                    .namespace
+                    .as_deref()
+                    .unwrap_or_else(|| namespace_of(&ev.metadata));
+                events
+                    .entry(event_key(kind, ns, name))
+                    .or_default()
+                    .push(ev);
             }
         }
-        Index { pods, slices, endpoints, events, nodes: f.nodes.as_deref() }
+        Index {
+            pods,
+            slices,
+            endpoints,
+            events,
+            nodes: f.nodes.as_deref(),
+        }
     }
 
     /// Pods of `namespace`.
     pub fn pods_in(&self, namespace: &str) -> &[&'a Pod] {
-        self.pods.get(namespace).map(|p| p.pods.as_slice()).unwrap_or_default()
+        self.pods
+            .get(namespace)
+            .map(|p| p.pods.as_slice())
+            .unwrap_or_default()
     }
 
     /// Pods of `namespace` whose labels contain every pair of `selector` (empty selector:
@@ -117,7 +144,10 @@ impl<'a> Index<'a> {
 
     /// Events about the object `kind`/`namespace`/`name`, newest last as listed.
     pub fn events_for(&self, kind: &str, namespace: &str, name: &str) -> &[&'a Event] {
-        self.events.get(&event_key(kind, namespace, name)).map(Vec::as_slice).unwrap_or_default()
+        self.events
+            .get(&event_key(kind, namespace, name))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// The joined view of one Service.
@@ -125,12 +155,14 @@ impl<'a> Index<'a> {
         let namespace = namespace_of(&service.metadata);
         let name = service.metadata.name.as_deref().unwrap_or_default();
         let selector = service.spec.as_ref().and_then(|s| s.selector.as_ref());
-        let is_external_name = service.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName");
+        let is_external_name =
+            service.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName");
         let matched = match selector {
             Some(sel) if !is_external_name => self.select(namespace, sel),
             _ => Vec::new(),
         };
-        let (finished_pods, pods): (Vec<&Pod>, Vec<&Pod>) = matched.into_iter().partition(|p| is_finished(p));
+        let (finished_pods, pods): (Vec<&Pod>, Vec<&Pod>) =
+            matched.into_iter().partition(|p| is_finished(p));
         let pod_events = pods
             .iter()
             .filter_map(|p| {
@@ -146,7 +178,11 @@ impl<'a> Index<'a> {
             pods,
             finished_pods,
             namespace_pods: self.pods_in(namespace),
-            slices: self.slices.get(&(namespace, name)).cloned().unwrap_or_default(),
+            slices: self
+                .slices
+                .get(&(namespace, name))
+                .cloned()
+                .unwrap_or_default(),
             endpoints: self.endpoints.get(&(namespace, name)).copied(),
             service_events: self.events_for("Service", namespace, name).to_vec(),
             pod_events,
@@ -189,11 +225,19 @@ pub(crate) mod tests {
     }
 
     fn parse<T: serde::de::DeserializeOwned>(values: Vec<Value>) -> Vec<T> {
-        values.into_iter().map(|o| serde_json::from_value(o).unwrap()).collect()
+        values
+            .into_iter()
+            .map(|o| serde_json::from_value(o).unwrap())
+            .collect()
     }
 
     /// A Fetched from JSON values.
-    pub fn fetched(services: Vec<Value>, pods: Vec<Value>, slices: Vec<Value>, events: Vec<Value>) -> Fetched {
+    pub fn fetched(
+        services: Vec<Value>,
+        pods: Vec<Value>,
+        slices: Vec<Value>,
+        events: Vec<Value>,
+    ) -> Fetched {
         Fetched {
             services: parse(services),
             pods: parse(pods),
@@ -216,8 +260,13 @@ pub(crate) mod tests {
             vec![],
         );
         let idx = Index::build(&f);
-        let sel: BTreeMap<String, String> = [("app".into(), "web".into()), ("tier".into(), "fe".into())].into();
-        let got: Vec<_> = idx.select("a", &sel).iter().map(|p| p.metadata.name.clone().unwrap()).collect();
+        let sel: BTreeMap<String, String> =
+            [("app".into(), "web".into()), ("tier".into(), "fe".into())].into();
+        let got: Vec<_> = idx
+            .select("a", &sel)
+            .iter()
+            .map(|p| p.metadata.name.clone().unwrap())
+            .collect();
         assert_eq!(got, ["web-1"]);
         assert!(idx.select("a", &BTreeMap::new()).is_empty());
         assert_eq!(idx.pods_in("b").len(), 1);
@@ -229,12 +278,18 @@ pub(crate) mod tests {
         let mut evicted = pod("a", "web-old", json!({"app": "web"}));
         evicted["status"]["phase"] = json!("Failed");
         let f = fetched(
-            vec![json!({"metadata": {"name": "web", "namespace": "a"}, "spec": {"selector": {"app": "web"}}})],
+            vec![
+                json!({"metadata": {"name": "web", "namespace": "a"}, "spec": {"selector": {"app": "web"}}}),
+            ],
             vec![pod("a", "web-1", json!({"app": "web"})), evicted],
-            vec![json!({"metadata": {"name": "web-x", "namespace": "a", "labels": {"kubernetes.io/service-name": "web"}},
-                "addressType": "IPv4", "endpoints": []})],
-            vec![json!({"metadata": {"name": "e1", "namespace": "a"}, "involvedObject": {"kind": "Pod", "name": "web-1", "namespace": "a"},
-                "reason": "Unhealthy", "message": "Readiness probe failed"})],
+            vec![
+                json!({"metadata": {"name": "web-x", "namespace": "a", "labels": {"kubernetes.io/service-name": "web"}},
+                "addressType": "IPv4", "endpoints": []}),
+            ],
+            vec![
+                json!({"metadata": {"name": "e1", "namespace": "a"}, "involvedObject": {"kind": "Pod", "name": "web-1", "namespace": "a"},
+                "reason": "Unhealthy", "message": "Readiness probe failed"}),
+            ],
         );
         let idx = Index::build(&f);
         let view = idx.view(&f.services[0]);

@@ -26,8 +26,9 @@ use crate::report::Report;
 
 /// Runs the command; returns the exit code (0 ok, 1 warnings, 2 critical).
 pub async fn run(cli: Cli) -> Result<u8> {
+    let wanted = cli.wanted().map_err(Error::Usage)?;
     let conn = runbook::client::connect(&cli.connect).await?;
-    let scope = cli.scope(&conn.namespace).map_err(Error::Usage)?;
+    let scope = wanted.scope(&conn.namespace);
     let fetched = fetch::fetch(&conn.client, &scope, cli.scope.selector.as_deref()).await?;
     for note in &fetched.notes {
         eprintln!("note: {note}");
@@ -46,21 +47,44 @@ pub async fn run(cli: Cli) -> Result<u8> {
     print::write(&mut out, &report, &scope, &opts)?;
     out.flush()?;
     let findings: Vec<runbook::Finding> = report.findings().cloned().collect();
-    Ok(exit_code_for(&findings, cli.report.fail_on, cli.report.exit_zero))
+    Ok(exit_code_for(
+        &findings,
+        cli.report.fail_on,
+        cli.report.exit_zero,
+    ))
 }
 
 /// `--probe`: one port-forward per TCP port of each checked Service, to a ready backing pod.
-async fn probe_services(client: &kube::Client, fetched: &fetch::Fetched, report: &mut Report, cli: &Cli) {
+async fn probe_services(
+    client: &kube::Client,
+    fetched: &fetch::Fetched,
+    report: &mut Report,
+    cli: &Cli,
+) {
     let index = Index::build(fetched);
-    for (svc, sr) in fetched.services.iter().zip(report.services.iter_mut()) {
+    for svc in &fetched.services {
         let view = index.view(svc);
         let targets = probe::targets(svc, &view.pods);
+        let Some(sr) = report
+            .services
+            .iter_mut()
+            .find(|s| s.namespace == view.namespace && s.name == view.name)
+        else {
+            continue;
+        };
         if targets.is_empty() {
             continue;
         }
-        eprintln!("probing {} port(s) of service/{} through port-forward...", targets.len(), view.name);
+        eprintln!(
+            "probing {} port(s) of service/{} through port-forward...",
+            targets.len(),
+            view.name
+        );
         let results = probe::run(client, view.namespace, &targets, cli.probe_timeout).await;
-        sr.add_findings(probe::findings(view.namespace, view.name, &results), &cli.report.ignore);
+        sr.add_findings(
+            probe::findings(view.namespace, view.name, &results),
+            &cli.report.ignore,
+        );
         sr.probes = results;
     }
     report.finish();
@@ -69,11 +93,18 @@ async fn probe_services(client: &kube::Client, fetched: &fetch::Fetched, report:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::Scope;
 
-    #[test]
-    fn scope_is_what_the_arguments_say() {
-        let cli = <Cli as clap::Parser>::try_parse_from(["svc-check", "-A"]).unwrap();
-        assert_eq!(cli.scope("x").unwrap(), Scope::AllNamespaces);
+    #[tokio::test]
+    async fn usage_errors_come_before_connecting() {
+        let cli = <Cli as clap::Parser>::try_parse_from([
+            "svc-check",
+            "web",
+            "-A",
+            "--kubeconfig",
+            "/nonexistent",
+        ])
+        .unwrap();
+        let err = run(cli).await.unwrap_err();
+        assert_eq!(err.exit_code(), 64, "{err}");
     }
 }

@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Pod, Service};
-use kube::api::Api;
 use kube::Client;
+use kube::api::Api;
 use runbook::Finding;
 use runbook::findings::subject;
 use serde::Serialize;
@@ -50,7 +50,10 @@ impl Verdict {
     /// The detail sentence.
     pub fn detail(&self) -> &str {
         match self {
-            Verdict::Connected(d) | Verdict::Refused(d) | Verdict::TimedOut(d) | Verdict::Failed(d) => d,
+            Verdict::Connected(d)
+            | Verdict::Refused(d)
+            | Verdict::TimedOut(d)
+            | Verdict::Failed(d) => d,
         }
     }
 }
@@ -58,7 +61,12 @@ impl Verdict {
 /// Maps the kubelet's error-channel message to a verdict.
 pub fn classify_error(message: &str) -> Verdict {
     let m = message.to_lowercase();
-    let detail = message.lines().next().unwrap_or_default().trim().to_string();
+    let detail = message
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     if m.contains("connection refused") {
         Verdict::Refused(detail)
     } else if m.contains("timeout") || m.contains("timed out") || m.contains("deadline exceeded") {
@@ -98,50 +106,92 @@ pub struct Target {
 /// that resolves the port, by name. Ports no ready pod serves are skipped (other checks
 /// report them).
 pub fn targets(service: &Service, pods: &[&Pod]) -> Vec<Target> {
-    let mut ready: Vec<&Pod> = pods.iter().copied().filter(|p| is_ready(p) && p.metadata.deletion_timestamp.is_none()).collect();
+    let mut ready: Vec<&Pod> = pods
+        .iter()
+        .copied()
+        .filter(|p| is_ready(p) && p.metadata.deletion_timestamp.is_none())
+        .collect();
     ready.sort_by_key(|p| pod_name(p).to_string());
-    let ports = service.spec.as_ref().and_then(|s| s.ports.as_deref()).unwrap_or_default();
+    let ports = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or_default();
     ports
         .iter()
         .filter(|p| crate::checks::ports::protocol(p.protocol.as_ref()) == "TCP")
         .filter_map(|p| {
-            let (pod, port) = ready.iter().find_map(|pod| pod_port(pod, p).map(|n| (*pod, n)))?;
+            let (pod, port) = ready
+                .iter()
+                .find_map(|pod| pod_port(pod, p).map(|n| (*pod, n)))?;
             let label = match p.name.as_deref() {
                 Some(n) if !n.is_empty() => format!("{n} {}/TCP", p.port),
                 _ => format!("{}/TCP", p.port),
             };
-            Some(Target { service_port: label, pod: pod_name(pod).to_string(), port })
+            Some(Target {
+                service_port: label,
+                pod: pod_name(pod).to_string(),
+                port,
+            })
         })
         .collect()
 }
 
 /// Probes every target, one after the other (one tunnel at a time).
-pub async fn run(client: &Client, namespace: &str, targets: &[Target], timeout: Duration) -> Vec<ProbeResult> {
+pub async fn run(
+    client: &Client,
+    namespace: &str,
+    targets: &[Target],
+    timeout: Duration,
+) -> Vec<ProbeResult> {
     let mut results = Vec::with_capacity(targets.len());
     for t in targets {
         let verdict = probe(client, namespace, &t.pod, t.port, timeout).await;
-        results.push(ProbeResult { service_port: t.service_port.clone(), pod: t.pod.clone(), pod_port: t.port, verdict });
+        results.push(ProbeResult {
+            service_port: t.service_port.clone(),
+            pod: t.pod.clone(),
+            pod_port: t.port,
+            verdict,
+        });
     }
     results
 }
 
 /// Opens a port-forward to `pod`:`port` and waits up to `timeout` for the kubelet's verdict.
-pub async fn probe(client: &Client, namespace: &str, pod: &str, port: i32, timeout: Duration) -> Verdict {
+pub async fn probe(
+    client: &Client,
+    namespace: &str,
+    pod: &str,
+    port: i32,
+    timeout: Duration,
+) -> Verdict {
     let Ok(port) = u16::try_from(port) else {
         return Verdict::Failed(format!("port {port} is not a TCP port number"));
     };
     let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let mut forwarder = match tokio::time::timeout(timeout, api.portforward(pod, &[port])).await {
-        Err(_) => return Verdict::TimedOut(format!("the port-forward tunnel did not open within {timeout:?}")),
-        Ok(Err(e)) => return Verdict::Failed(format!("the API server did not open a port-forward: {}", one_line(&e))),
+        Err(_) => {
+            return Verdict::TimedOut(format!(
+                "the port-forward tunnel did not open within {timeout:?}"
+            ));
+        }
+        Ok(Err(e)) => {
+            return Verdict::Failed(format!(
+                "the API server did not open a port-forward: {}",
+                describe_error(&e)
+            ));
+        }
         Ok(Ok(f)) => f,
     };
-    let (Some(mut stream), Some(error)) = (forwarder.take_stream(port), forwarder.take_error(port)) else {
+    let (Some(mut stream), Some(error)) = (forwarder.take_stream(port), forwarder.take_error(port))
+    else {
         forwarder.abort();
         return Verdict::Failed("the port-forward returned no stream for the port".into());
     };
     let mut first = [0u8; 64];
     let verdict = tokio::select! {
+        // The kubelet writes a dial error before closing the stream: read it first.
+        biased;
         message = error => match message {
             Some(m) => classify_error(&m),
             None => Verdict::Failed("the port-forward closed without a word from the kubelet".into()),
@@ -157,8 +207,19 @@ pub async fn probe(client: &Client, namespace: &str, pod: &str, port: i32, timeo
     verdict
 }
 
-fn one_line(e: &dyn std::error::Error) -> String {
-    e.to_string().lines().next().unwrap_or_default().to_string()
+/// A kube error in a few words: the API status (`404 NotFound: ...`) or the first line.
+fn describe_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) => {
+            format!("{} {}: {}", status.code, status.reason, status.message)
+        }
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
 }
 
 /// The findings of `--probe` results for `service` in `namespace`.
@@ -203,15 +264,34 @@ mod tests {
     fn kubelet_messages_map_to_verdicts() {
         let refused = "error forwarding port 8080 to pod 4f1c, uid : failed to execute portforward in network namespace \"/var/run/netns/cni-1\": failed to connect to localhost:8080 inside namespace \"4f1c\", IPv4: dial tcp4 127.0.0.1:8080: connect: connection refused IPv6 dial tcp6 [::1]:8080: connect: connection refused";
         assert_eq!(classify_error(refused).label(), "refused");
-        assert_eq!(classify_error("dial tcp4 127.0.0.1:8080: i/o timeout").label(), "timed out");
-        assert_eq!(classify_error("context deadline exceeded").label(), "timed out");
+        assert_eq!(
+            classify_error("dial tcp4 127.0.0.1:8080: i/o timeout").label(),
+            "timed out"
+        );
+        assert_eq!(
+            classify_error("context deadline exceeded").label(),
+            "timed out"
+        );
         assert_eq!(classify_error("pod not found").label(), "not probed");
     }
 
     #[test]
     fn findings_follow_verdicts() {
-        let r = |v| ProbeResult { service_port: "80/TCP".into(), pod: "web-1".into(), pod_port: 8080, verdict: v };
-        let f = findings("a", "web", &[r(Verdict::Connected("ok".into())), r(Verdict::Refused("x".into())), r(Verdict::Failed("404".into()))]);
+        let r = |v| ProbeResult {
+            service_port: "80/TCP".into(),
+            pod: "web-1".into(),
+            pod_port: 8080,
+            verdict: v,
+        };
+        let f = findings(
+            "a",
+            "web",
+            &[
+                r(Verdict::Connected("ok".into())),
+                r(Verdict::Refused("x".into())),
+                r(Verdict::Failed("404".into())),
+            ],
+        );
         let ids: Vec<&str> = f.iter().map(|f| f.check.as_str()).collect();
         assert_eq!(ids, [catalog::PROBE_REFUSED, catalog::PROBE_FAILED]);
         assert_eq!(f[0].subject, "service/a/web");
@@ -225,12 +305,23 @@ mod tests {
         .unwrap();
         let mut unready = pod("a", "web-0", json!({}));
         unready["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
-        let pods: Vec<Pod> = [unready, pod("a", "web-2", json!({})), pod("a", "web-1", json!({}))]
-            .into_iter()
-            .map(|p| serde_json::from_value(p).unwrap())
-            .collect();
+        let pods: Vec<Pod> = [
+            unready,
+            pod("a", "web-2", json!({})),
+            pod("a", "web-1", json!({})),
+        ]
+        .into_iter()
+        .map(|p| serde_json::from_value(p).unwrap())
+        .collect();
         let refs: Vec<&Pod> = pods.iter().collect();
         let t = targets(&svc, &refs);
-        assert_eq!(t, [Target { service_port: "http 80/TCP".into(), pod: "web-1".into(), port: 8080 }]);
+        assert_eq!(
+            t,
+            [Target {
+                service_port: "http 80/TCP".into(),
+                pod: "web-1".into(),
+                port: 8080
+            }]
+        );
     }
 }

@@ -111,7 +111,10 @@ impl Report {
                 .then_with(|| a.namespace.cmp(&b.namespace))
                 .then_with(|| a.name.cmp(&b.name))
         });
-        let mut s = Summary { services: self.services.len(), ..Summary::default() };
+        let mut s = Summary {
+            services: self.services.len(),
+            ..Summary::default()
+        };
         for svc in &self.services {
             match svc.worst {
                 Some(Severity::Critical) => s.critical += 1,
@@ -151,7 +154,10 @@ pub fn analyse(fetched: &Fetched, now: Timestamp, ignored: &[String]) -> Report 
                 name: view.name.to_string(),
                 kind: crate::checks::service_type(svc).to_string(),
                 cluster_ip: spec.and_then(|s| s.cluster_ip.clone()).unwrap_or_default(),
-                external: ingress_addresses(svc).into_iter().map(str::to_string).collect(),
+                external: ingress_addresses(svc)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
                 selector: spec.and_then(|s| s.selector.clone()).unwrap_or_default(),
                 matched_pods: view.pods.len(),
                 endpoints: counts,
@@ -163,7 +169,11 @@ pub fn analyse(fetched: &Fetched, now: Timestamp, ignored: &[String]) -> Report 
             }
         })
         .collect();
-    let mut report = Report { summary: Summary::default(), services, notes: fetched.notes.clone() };
+    let mut report = Report {
+        summary: Summary::default(),
+        services,
+        notes: fetched.notes.clone(),
+    };
     report.finish();
     report
 }
@@ -204,7 +214,10 @@ mod tests {
             vec![slice],
             vec![],
         );
-        f.load_balancers = vec![serde_json::from_value(lb("a", "edge")).unwrap(), serde_json::from_value(lb("b", "other")).unwrap()];
+        f.load_balancers = vec![
+            serde_json::from_value(lb("a", "edge")).unwrap(),
+            serde_json::from_value(lb("b", "other")).unwrap(),
+        ];
         f
     }
 
@@ -213,17 +226,36 @@ mod tests {
         let r = analyse(&scenario(), "2026-11-05T10:00:00Z".parse().unwrap(), &[]);
         let order: Vec<&str> = r.services.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(order, ["edge", "lost", "web"]);
-        assert_eq!(r.summary, Summary { services: 3, critical: 2, warning: 0, ok: 1 });
+        assert_eq!(
+            r.summary,
+            Summary {
+                services: 3,
+                critical: 2,
+                warning: 0,
+                ok: 1
+            }
+        );
         let edge = &r.services[0];
-        assert!(edge.findings.iter().any(|f| f.check == catalog::LB_SHARED_PORT));
+        assert!(
+            edge.findings
+                .iter()
+                .any(|f| f.check == catalog::LB_SHARED_PORT)
+        );
         assert_eq!(r.services[2].endpoints.ready, 1);
         assert_eq!(r.services[2].pods[0].status, "Running");
-        assert!(r.findings().all(|f| catalog::is_known(&f.check)), "every emitted id is in the catalog");
+        assert!(
+            r.findings().all(|f| catalog::is_known(&f.check)),
+            "every emitted id is in the catalog"
+        );
     }
 
     #[test]
     fn ignored_checks_are_dropped() {
-        let r = analyse(&scenario(), "2026-11-05T10:00:00Z".parse().unwrap(), &["svc.*".into()]);
+        let r = analyse(
+            &scenario(),
+            "2026-11-05T10:00:00Z".parse().unwrap(),
+            &["svc.*".into()],
+        );
         assert_eq!(r.findings().count(), 0);
         assert_eq!(r.summary.ok, 3);
     }

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
 
 use crate::errors::{ApiError, FieldCause};
+use crate::logs::PodLogs;
 use crate::resources;
 
 /// What happened to an object.
@@ -106,6 +107,7 @@ struct State {
 
 struct Shared {
     state: RwLock<State>,
+    logs: PodLogs,
     events: broadcast::Sender<WatchEvent>,
     latest: watch::Sender<u64>,
     history_limit: usize,
@@ -143,7 +145,13 @@ impl Store {
             forgotten_up_to: 0,
         };
         Store {
-            shared: Arc::new(Shared { state: RwLock::new(state), events, latest, history_limit: history_limit.max(1) }),
+            shared: Arc::new(Shared {
+                state: RwLock::new(state),
+                logs: PodLogs::default(),
+                events,
+                latest,
+                history_limit: history_limit.max(1),
+            }),
         }
     }
 
@@ -182,6 +190,11 @@ impl Store {
             },
         };
         (items, state.resource_version)
+    }
+
+    /// The container logs served by pods/log.
+    pub fn logs(&self) -> &PodLogs {
+        &self.shared.logs
     }
 
     /// The current (latest) resource version.

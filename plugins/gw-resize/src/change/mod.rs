@@ -62,7 +62,13 @@ impl ChangeRequest {
         ];
         let resources: Vec<ResourceFlag> = flags
             .into_iter()
-            .filter_map(|(resource, side, edit)| Some(ResourceFlag { resource, side, edit: edit? }))
+            .filter_map(|(resource, side, edit)| {
+                Some(ResourceFlag {
+                    resource,
+                    side,
+                    edit: edit?,
+                })
+            })
             .collect();
         let request = ChangeRequest {
             container: cli.container.clone(),
@@ -130,7 +136,12 @@ mod tests {
     #[test]
     fn nothing_to_change_and_lonely_container_flag_are_usage_errors() {
         assert_eq!(request(&[]).unwrap_err().exit_code(), 64);
-        assert_eq!(request(&["-c", "proxy", "--restart"]).unwrap_err().exit_code(), 64);
+        assert_eq!(
+            request(&["-c", "proxy", "--restart"])
+                .unwrap_err()
+                .exit_code(),
+            64
+        );
         let r = request(&["--replicas", "+2"]).unwrap();
         assert!(!r.changes_template());
         let both = request(&["--replicas", "3", "--restart"]).unwrap();

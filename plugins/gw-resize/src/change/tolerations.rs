@@ -55,7 +55,14 @@ impl TolerationSpec {
     pub fn to_toleration(&self) -> Toleration {
         Toleration {
             key: Some(self.key.clone()),
-            operator: Some(if self.value.is_some() { "Equal" } else { "Exists" }.to_string()),
+            operator: Some(
+                if self.value.is_some() {
+                    "Equal"
+                } else {
+                    "Exists"
+                }
+                .to_string(),
+            ),
             value: self.value.clone(),
             effect: self.effect.clone(),
             toleration_seconds: None,
@@ -65,7 +72,10 @@ impl TolerationSpec {
     /// True when `--remove-toleration` of this spec removes `t`.
     pub fn removes(&self, t: &Toleration) -> bool {
         t.key.as_deref() == Some(self.key.as_str())
-            && self.effect.as_ref().is_none_or(|e| t.effect.as_ref() == Some(e))
+            && self
+                .effect
+                .as_ref()
+                .is_none_or(|e| t.effect.as_ref() == Some(e))
     }
 }
 
@@ -155,7 +165,13 @@ mod tests {
         assert_eq!(t.value, None);
         assert_eq!(t.effect.as_deref(), Some("NoExecute"));
         assert_eq!(t.to_toleration().operator.as_deref(), Some("Exists"));
-        for bad in ["dedicated", "dedicated=x", ":NoSchedule", "a b:NoSchedule", "k:Sometimes"] {
+        for bad in [
+            "dedicated",
+            "dedicated=x",
+            ":NoSchedule",
+            "a b:NoSchedule",
+            "k:Sometimes",
+        ] {
             assert!(TolerationSpec::parse_add(bad).is_err(), "{bad:?}");
         }
         let r = TolerationSpec::parse_remove("dedicated").unwrap();
@@ -175,6 +191,9 @@ mod tests {
         let out = edit_tolerations(&current, &add, &remove);
         assert_eq!(out, vec![current[0].clone(), current[2].clone()]);
         let remove_all = [TolerationSpec::parse_remove("dedicated").unwrap()];
-        assert_eq!(edit_tolerations(&current, &[], &remove_all), vec![current[2].clone()]);
+        assert_eq!(
+            edit_tolerations(&current, &[], &remove_all),
+            vec![current[2].clone()]
+        );
     }
 }

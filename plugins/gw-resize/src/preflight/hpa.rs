@@ -11,7 +11,9 @@ fn targets(hpa: &HorizontalPodAutoscaler, plan: &Plan) -> bool {
         let r = &s.scale_target_ref;
         r.kind == plan.kind.as_str()
             && r.name == plan.name
-            && r.api_version.as_deref().is_none_or(|v| v.starts_with("apps/"))
+            && r.api_version
+                .as_deref()
+                .is_none_or(|v| v.starts_with("apps/"))
     })
 }
 
@@ -31,7 +33,11 @@ pub fn check_hpa(plan: &Plan, hpas: &[HorizontalPodAutoscaler], force: bool) -> 
                 "change the HPA instead: kubectl patch hpa {name} -n {} -p '{{\"spec\":{{\"minReplicas\":{}}}}}' (or maxReplicas){}",
                 plan.namespace,
                 r.to.max(1),
-                if force { "" } else { "; --force overrides it until the next sync" }
+                if force {
+                    ""
+                } else {
+                    "; --force overrides it until the next sync"
+                }
             );
             let message = format!(
                 "HorizontalPodAutoscaler {name} owns the replica count (min {min}, max {max}): it would set it back from {} at its next sync",
@@ -45,9 +51,9 @@ pub fn check_hpa(plan: &Plan, hpas: &[HorizontalPodAutoscaler], force: bool) -> 
         }
         for resource in ["cpu", "memory"] {
             let measures = spec.metrics.iter().flatten().any(|m| {
-                m.resource.as_ref().is_some_and(|r| {
-                    r.name == resource && r.target.type_ == "Utilization"
-                })
+                m.resource
+                    .as_ref()
+                    .is_some_and(|r| r.name == resource && r.target.type_ == "Utilization")
             });
             let changed = plan.changed_containers().any(|c| {
                 c.resources
@@ -73,7 +79,7 @@ pub fn check_hpa(plan: &Plan, hpas: &[HorizontalPodAutoscaler], force: bool) -> 
 mod tests {
     use super::*;
     use crate::plan::ReplicaPlan;
-    use crate::preflight::tests_support::plan_with;
+    use crate::test_support::plan_with;
     use runbook::Severity;
     use serde_json::json;
 
@@ -108,11 +114,17 @@ mod tests {
 
     #[test]
     fn cpu_request_change_under_a_cpu_hpa_is_noted() {
-        let plan = plan_with(json!({"requests": {"cpu": "100m"}}), json!({"requests": {"cpu": "200m"}}));
+        let plan = plan_with(
+            json!({"requests": {"cpu": "100m"}}),
+            json!({"requests": {"cpu": "200m"}}),
+        );
         let f = check_hpa(&plan, &[hpa("gw")], false);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, "resize.hpa-utilization");
-        let mem = plan_with(json!({"requests": {"memory": "1Gi"}}), json!({"requests": {"memory": "2Gi"}}));
+        let mem = plan_with(
+            json!({"requests": {"memory": "1Gi"}}),
+            json!({"requests": {"memory": "2Gi"}}),
+        );
         assert!(check_hpa(&mem, &[hpa("gw")], false).is_empty());
     }
 }

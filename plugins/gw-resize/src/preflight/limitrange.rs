@@ -19,11 +19,19 @@ const RESOURCES: [&str; 2] = ["cpu", "memory"];
 
 /// An amount in millicores (cpu) or bytes (memory).
 fn amount(resource: &str, q: &Quantity) -> i128 {
-    if resource == "cpu" { q.to_millis() } else { q.to_bytes() }
+    if resource == "cpu" {
+        q.to_millis()
+    } else {
+        q.to_bytes()
+    }
 }
 
 fn show(resource: &str, v: i128) -> String {
-    if resource == "cpu" { fmt_cpu(v) } else { fmt_bytes(v) }
+    if resource == "cpu" {
+        fmt_cpu(v)
+    } else {
+        fmt_bytes(v)
+    }
 }
 
 fn bound(map: Option<&BTreeMap<String, K8sQuantity>>, resource: &str) -> Option<Quantity> {
@@ -31,9 +39,14 @@ fn bound(map: Option<&BTreeMap<String, K8sQuantity>>, resource: &str) -> Option<
 }
 
 /// A container's request and limit after LimitRanger's defaulting.
-fn effective(c: &Container, item: &LimitRangeItem, resource: &str) -> (Option<i128>, Option<i128>, bool) {
+fn effective(
+    c: &Container,
+    item: &LimitRangeItem,
+    resource: &str,
+) -> (Option<i128>, Option<i128>, bool) {
     let explicit_limit = container_value(c, resource, true);
-    let limit_defaulted = explicit_limit.is_none() && bound(item.default.as_ref(), resource).is_some();
+    let limit_defaulted =
+        explicit_limit.is_none() && bound(item.default.as_ref(), resource).is_some();
     let limit = explicit_limit.or_else(|| bound(item.default.as_ref(), resource));
     let request = container_value(c, resource, false)
         .or_else(|| bound(item.default_request.as_ref(), resource))
@@ -95,7 +108,11 @@ fn violations(
     {
         out.push(format!(
             "{resource} limit/request ratio {:.2} is above maxLimitRequestRatio {ratio}",
-            if req == 0 { f64::INFINITY } else { lim as f64 / req as f64 }
+            if req == 0 {
+                f64::INFINITY
+            } else {
+                lim as f64 / req as f64
+            }
         ));
     }
     out
@@ -110,7 +127,11 @@ pub fn check_limit_ranges(plan: &Plan, ranges: &[LimitRange]) -> Vec<Finding> {
     let mut out = Vec::new();
     for lr in ranges {
         let name = lr.metadata.name.as_deref().unwrap_or_default();
-        let items = lr.spec.as_ref().map(|s| s.limits.as_slice()).unwrap_or_default();
+        let items = lr
+            .spec
+            .as_ref()
+            .map(|s| s.limits.as_slice())
+            .unwrap_or_default();
         for item in items {
             let mut problems: Vec<(String, String)> = Vec::new();
             match item.type_.as_str() {
@@ -164,7 +185,7 @@ pub fn check_limit_ranges(plan: &Plan, ranges: &[LimitRange]) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::preflight::tests_support::plan_with;
+    use crate::test_support::plan_with;
     use serde_json::{Value, json};
 
     fn range(kind: &str, item: Value) -> LimitRange {
@@ -178,31 +199,54 @@ mod tests {
     }
 
     fn to(new: Value) -> Plan {
-        plan_with(json!({"requests": {"memory": "256Mi"}, "limits": {"memory": "512Mi"}}), new)
+        plan_with(
+            json!({"requests": {"memory": "256Mi"}, "limits": {"memory": "512Mi"}}),
+            new,
+        )
     }
 
     #[test]
     fn max_and_min_per_container() {
-        let lr = range("Container", json!({"max": {"memory": "1Gi"}, "min": {"memory": "128Mi"}}));
+        let lr = range(
+            "Container",
+            json!({"max": {"memory": "1Gi"}, "min": {"memory": "128Mi"}}),
+        );
         let over = to(json!({"requests": {"memory": "756Mi"}, "limits": {"memory": "1500Mi"}}));
         let f = check_limit_ranges(&over, std::slice::from_ref(&lr));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, "resize.limitrange-violation");
-        assert!(f[0].message.contains("memory limit 1500Mi is above the maximum 1Gi"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("memory limit 1500Mi is above the maximum 1Gi"),
+            "{}",
+            f[0].message
+        );
         let under = to(json!({"requests": {"memory": "64Mi"}, "limits": {"memory": "512Mi"}}));
         let f = check_limit_ranges(&under, std::slice::from_ref(&lr));
-        assert!(f[0].message.contains("below the minimum 128Mi"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("below the minimum 128Mi"),
+            "{}",
+            f[0].message
+        );
         let fine = to(json!({"requests": {"memory": "512Mi"}, "limits": {"memory": "1Gi"}}));
         assert!(check_limit_ranges(&fine, &[lr]).is_empty());
     }
 
     #[test]
     fn ratio_is_enforced() {
-        let lr = range("Container", json!({"maxLimitRequestRatio": {"memory": "2"}}));
+        let lr = range(
+            "Container",
+            json!({"maxLimitRequestRatio": {"memory": "2"}}),
+        );
         let wide = to(json!({"requests": {"memory": "256Mi"}, "limits": {"memory": "1Gi"}}));
         let f = check_limit_ranges(&wide, std::slice::from_ref(&lr));
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("ratio 4.00 is above maxLimitRequestRatio 2"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("ratio 4.00 is above maxLimitRequestRatio 2"),
+            "{}",
+            f[0].message
+        );
         let ok = to(json!({"requests": {"memory": "512Mi"}, "limits": {"memory": "1Gi"}}));
         assert!(check_limit_ranges(&ok, &[lr]).is_empty());
     }
@@ -216,7 +260,11 @@ mod tests {
         );
         let f = check_limit_ranges(&plan, &[lr]);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("above the default limit 512Mi"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("above the default limit 512Mi"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -225,6 +273,11 @@ mod tests {
         let plan = to(json!({"requests": {"memory": "512Mi"}, "limits": {"memory": "1Gi"}}));
         let f = check_limit_ranges(&plan, &[lr]);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("the pod: memory limit 1Gi is above the maximum 768Mi"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("the pod: memory limit 1Gi is above the maximum 768Mi"),
+            "{}",
+            f[0].message
+        );
     }
 }

@@ -20,7 +20,11 @@ pub fn check_request_above_limit(plan: &Plan) -> Vec<Finding> {
                 continue;
             };
             if req > lim {
-                let flag = if resource == "cpu" { "--cpu" } else { "--memory" };
+                let flag = if resource == "cpu" {
+                    "--cpu"
+                } else {
+                    "--memory"
+                };
                 out.push(Finding::critical(
                     "resize.request-above-limit",
                     plan.subject(),
@@ -57,7 +61,7 @@ pub fn check_no_limit(plan: &Plan) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::preflight::tests_support::plan_with;
+    use crate::test_support::plan_with;
     use serde_json::json;
 
     #[test]
@@ -70,7 +74,12 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, "resize.request-above-limit");
         assert_eq!(f[0].severity, runbook::Severity::Critical);
-        assert!(f[0].message.contains("memory request 1Gi would be above its limit 512Mi"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("memory request 1Gi would be above its limit 512Mi"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

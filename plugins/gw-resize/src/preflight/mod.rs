@@ -8,8 +8,6 @@ pub mod nodes;
 pub mod pods;
 pub mod quota;
 pub mod rollout;
-#[cfg(test)]
-mod tests_support;
 
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{LimitRange, Node, Pod, PodTemplateSpec, ResourceQuota};
@@ -71,9 +69,12 @@ pub fn run_checks(
         hpa::check_hpa(plan, h, force)
     }));
     findings.extend(rollout::check_rollout(plan, workload));
-    findings.extend(with(&around.workload_pods, plan, "the workload's pods", |p| {
-        pods::check_oom_not_raised(plan, p)
-    }));
+    findings.extend(with(
+        &around.workload_pods,
+        plan,
+        "the workload's pods",
+        |p| pods::check_oom_not_raised(plan, p),
+    ));
     sort_findings(&mut findings);
     findings
 }

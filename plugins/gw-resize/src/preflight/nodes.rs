@@ -1,10 +1,10 @@
 //! Will a new pod find a node? One pod of the new template must fit on some schedulable
 //! node (allocatable minus what scheduled pods request), or it stays Pending.
 
+use crate::figures::{bytes as fmt_bytes, cpu as fmt_cpu};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use runbook::Finding;
 use runbook::pods::pod_requests;
-use crate::figures::{bytes as fmt_bytes, cpu as fmt_cpu};
 
 use crate::placement::{NodeVerdict, verdicts};
 use crate::plan::Plan;
@@ -17,7 +17,11 @@ pub fn check_node_fit(plan: &Plan, nodes: &[Node], scheduled: &[Pod], own: &[Pod
     if !(plan.changes_template() || adds_pods) || plan.new_replicas() == 0 {
         return Vec::new();
     }
-    let freed = if plan.changes_template() && plan.surge == 0 { own } else { &[] };
+    let freed = if plan.changes_template() && plan.surge == 0 {
+        own
+    } else {
+        &[]
+    };
     let need = pod_requests(&pod_of(&plan.new_template));
     let all = verdicts(&plan.new_template, nodes, scheduled, freed);
     if all.iter().any(|v| v.fits(need)) {
@@ -25,9 +29,12 @@ pub fn check_node_fit(plan: &Plan, nodes: &[Node], scheduled: &[Pod], own: &[Pod
     }
     let accepting: Vec<&NodeVerdict> = all.iter().filter(|v| v.accepts()).collect();
     let refused = all.len() - accepting.len();
-    let best = accepting
-        .iter()
-        .max_by_key(|v| (v.free.memory_bytes.min(v.free.cpu_millis * (1 << 20)), v.free.memory_bytes));
+    let best = accepting.iter().max_by_key(|v| {
+        (
+            v.free.memory_bytes.min(v.free.cpu_millis * (1 << 20)),
+            v.free.memory_bytes,
+        )
+    });
     let detail = match best {
         Some(b) => format!(
             "the roomiest accepting node {} has {} CPU and {} memory free",
@@ -83,7 +90,7 @@ mod tests {
     use super::*;
     use crate::placement::tests::{node, pod_on};
     use crate::plan::{ReplicaPlan, TolerationPlan};
-    use crate::preflight::tests_support::plan_with;
+    use crate::test_support::plan_with;
     use serde_json::json;
 
     fn grow_to(memory: &str) -> Plan {
@@ -95,13 +102,25 @@ mod tests {
 
     #[test]
     fn warns_when_no_node_has_room() {
-        let nodes = [node("n1", json!({})), node("n2", json!({"spec": {"unschedulable": true}}))];
+        let nodes = [
+            node("n1", json!({})),
+            node("n2", json!({"spec": {"unschedulable": true}})),
+        ];
         let scheduled = [pod_on("n1", "a", "3Gi")];
         let f = check_node_fit(&grow_to("2Gi"), &nodes, &scheduled, &[]);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, "resize.no-node-fits");
-        assert!(f[0].message.contains("n1 has 1900m CPU and 1Gi memory free"), "{}", f[0].message);
-        assert!(f[0].message.contains("1 of 2 nodes refuse"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("n1 has 1900m CPU and 1Gi memory free"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains("1 of 2 nodes refuse"),
+            "{}",
+            f[0].message
+        );
         assert!(check_node_fit(&grow_to("1Gi"), &nodes, &scheduled, &[]).is_empty());
     }
 
@@ -110,7 +129,11 @@ mod tests {
         let nodes = [node("n1", json!({}))];
         let own = [pod_on("n1", "a", "3Gi")];
         let mut plan = grow_to("2Gi");
-        assert_eq!(check_node_fit(&plan, &nodes, &own, &own).len(), 1, "surge 1: no room");
+        assert_eq!(
+            check_node_fit(&plan, &nodes, &own, &own).len(),
+            1,
+            "surge 1: no room"
+        );
         plan.surge = 0;
         assert!(check_node_fit(&plan, &nodes, &own, &own).is_empty());
     }
@@ -128,16 +151,29 @@ mod tests {
 
     #[test]
     fn toleration_change_that_places_nowhere_is_flagged() {
-        let nodes = [node("n1", json!({"spec": {"taints": [{"key": "dedicated", "value": "gw", "effect": "NoSchedule"}]}}))];
+        let nodes = [node(
+            "n1",
+            json!({"spec": {"taints": [{"key": "dedicated", "value": "gw", "effect": "NoSchedule"}]}}),
+        )];
         let mut plan = grow_to("512Mi");
-        plan.tolerations = Some(TolerationPlan { from: vec![], to: vec![] });
+        plan.tolerations = Some(TolerationPlan {
+            from: vec![],
+            to: vec![],
+        });
         let f = check_toleration_placement(&plan, &nodes);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("n1: untolerated taint dedicated=gw:NoSchedule"), "{}", f[0].message);
-        plan.new_template.spec.as_mut().unwrap().tolerations = Some(vec![serde_json::from_value(
-            json!({"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}),
-        )
-        .unwrap()]);
+        assert!(
+            f[0].message
+                .contains("n1: untolerated taint dedicated=gw:NoSchedule"),
+            "{}",
+            f[0].message
+        );
+        plan.new_template.spec.as_mut().unwrap().tolerations = Some(vec![
+            serde_json::from_value(
+                json!({"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}),
+            )
+            .unwrap(),
+        ]);
         assert!(check_toleration_placement(&plan, &nodes).is_empty());
     }
 }

@@ -51,7 +51,7 @@ pub fn check_oom_not_raised(plan: &Plan, pods: &[Pod]) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::preflight::tests_support::plan_with;
+    use crate::test_support::plan_with;
     use serde_json::json;
 
     fn oom_pod() -> Pod {

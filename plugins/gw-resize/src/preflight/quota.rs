@@ -51,10 +51,18 @@ impl Unit {
     }
 }
 
-fn per_pod(key: &str, old: (CpuMemory, CpuMemory), new: (CpuMemory, CpuMemory)) -> Option<(PerPod, Unit)> {
+fn per_pod(
+    key: &str,
+    old: (CpuMemory, CpuMemory),
+    new: (CpuMemory, CpuMemory),
+) -> Option<(PerPod, Unit)> {
     let pick = |side: (CpuMemory, CpuMemory), limits: bool, cpu: bool| {
         let amounts = if limits { side.1 } else { side.0 };
-        if cpu { amounts.cpu_millis } else { amounts.memory_bytes }
+        if cpu {
+            amounts.cpu_millis
+        } else {
+            amounts.memory_bytes
+        }
     };
     let (limits, cpu) = match key {
         "pods" => return Some((PerPod { old: 1, new: 1 }, Unit::Count)),
@@ -130,7 +138,8 @@ pub fn check_quota(plan: &Plan, quotas: &[ResourceQuota]) -> Vec<Finding> {
             if extra == 0 {
                 continue;
             }
-            let (Some(hard_v), used_v) = (unit.read(hard_q), used.get(key).and_then(|u| unit.read(u)))
+            let (Some(hard_v), used_v) =
+                (unit.read(hard_q), used.get(key).and_then(|u| unit.read(u)))
             else {
                 continue;
             };
@@ -165,7 +174,7 @@ pub fn check_quota(plan: &Plan, quotas: &[ResourceQuota]) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::plan::ReplicaPlan;
-    use crate::preflight::tests_support::plan_with;
+    use crate::test_support::plan_with;
     use serde_json::{Value, json};
 
     fn quota(hard: Value, used: Value) -> ResourceQuota {
@@ -188,13 +197,27 @@ mod tests {
     fn peak_counts_new_pods_and_the_surge_of_old_ones() {
         // 2 replicas, surge 1: end of rollout = 2 × 756Mi + 1 × 256Mi − 2 × 256Mi = 1256Mi.
         let plan = memory_plan();
-        let q = quota(json!({"requests.memory": "2Gi"}), json!({"requests.memory": "800Mi"}));
+        let q = quota(
+            json!({"requests.memory": "2Gi"}),
+            json!({"requests.memory": "800Mi"}),
+        );
         let f = check_quota(&plan, &[q]);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, "resize.quota-exceeded");
-        assert!(f[0].message.contains("needs 1256Mi more"), "{}", f[0].message);
-        assert!(f[0].message.contains("only 1248Mi is left"), "{}", f[0].message);
-        let roomy = quota(json!({"requests.memory": "4Gi"}), json!({"requests.memory": "512Mi"}));
+        assert!(
+            f[0].message.contains("needs 1256Mi more"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains("only 1248Mi is left"),
+            "{}",
+            f[0].message
+        );
+        let roomy = quota(
+            json!({"requests.memory": "4Gi"}),
+            json!({"requests.memory": "512Mi"}),
+        );
         assert!(check_quota(&plan, &[roomy]).is_empty());
     }
 
@@ -207,7 +230,10 @@ mod tests {
         );
         let f = check_quota(&plan, &[q]);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert!(f[0].message.starts_with("ResourceQuota compute: limits.memory"));
+        assert!(
+            f[0].message
+                .starts_with("ResourceQuota compute: limits.memory")
+        );
     }
 
     #[test]
@@ -226,14 +252,23 @@ mod tests {
             json!({"requests": {"memory": "1Gi"}}),
             json!({"requests": {"memory": "512Mi"}}),
         );
-        let q = quota(json!({"requests.memory": "2560Mi"}), json!({"requests.memory": "2Gi"}));
-        assert!(check_quota(&plan, &[q]).is_empty(), "one 512Mi surge pod fits in 512Mi");
+        let q = quota(
+            json!({"requests.memory": "2560Mi"}),
+            json!({"requests.memory": "2Gi"}),
+        );
+        assert!(
+            check_quota(&plan, &[q]).is_empty(),
+            "one 512Mi surge pod fits in 512Mi"
+        );
     }
 
     #[test]
     fn scoped_quotas_that_do_not_match_are_skipped() {
         let plan = memory_plan();
-        let mut q = quota(json!({"requests.memory": "1Gi"}), json!({"requests.memory": "1Gi"}));
+        let mut q = quota(
+            json!({"requests.memory": "1Gi"}),
+            json!({"requests.memory": "1Gi"}),
+        );
         q.spec.as_mut().unwrap().scopes = Some(vec!["BestEffort".into()]);
         assert!(check_quota(&plan, &[q]).is_empty());
     }

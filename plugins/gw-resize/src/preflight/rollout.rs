@@ -54,7 +54,7 @@ pub fn check_rollout(plan: &Plan, workload: &Workload) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::plan::ReplicaPlan;
-    use crate::preflight::tests_support::plan_with;
+    use crate::test_support::plan_with;
     use serde_json::{Value, json};
 
     fn deployment(spec_extra: Value, status: Value) -> Workload {
@@ -78,18 +78,28 @@ mod tests {
 
     #[test]
     fn a_settled_workload_has_no_findings() {
-        let plan = plan_with(json!({"requests": {"cpu": "1"}}), json!({"requests": {"cpu": "2"}}));
+        let plan = plan_with(
+            json!({"requests": {"cpu": "1"}}),
+            json!({"requests": {"cpu": "2"}}),
+        );
         let done = json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2});
         assert!(check_rollout(&plan, &deployment(json!({}), done)).is_empty());
     }
 
     #[test]
     fn rollout_under_way_and_paused_are_warned() {
-        let plan = plan_with(json!({"requests": {"cpu": "1"}}), json!({"requests": {"cpu": "2"}}));
+        let plan = plan_with(
+            json!({"requests": {"cpu": "1"}}),
+            json!({"requests": {"cpu": "2"}}),
+        );
         let rolling = json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1, "availableReplicas": 2});
         let f = check_rollout(&plan, &deployment(json!({"paused": true}), rolling));
         assert_eq!(ids(&f), ["resize.rollout-in-progress", "resize.paused"]);
-        assert!(f[0].message.contains("1 of 2 new replicas"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("1 of 2 new replicas"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -97,6 +107,9 @@ mod tests {
         let mut plan = plan_with(json!({}), json!({}));
         plan.replicas = Some(ReplicaPlan { from: 2, to: 0 });
         let done = json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2});
-        assert_eq!(ids(&check_rollout(&plan, &deployment(json!({}), done))), ["resize.scale-to-zero"]);
+        assert_eq!(
+            ids(&check_rollout(&plan, &deployment(json!({}), done))),
+            ["resize.scale-to-zero"]
+        );
     }
 }

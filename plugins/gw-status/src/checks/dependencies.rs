@@ -50,7 +50,8 @@ pub fn endpoints(f: &Fetched, namespace: &str, name: &str) -> EndpointCounts {
 /// The Service `namespace/name`, if it exists.
 pub fn find_service<'a>(f: &'a Fetched, namespace: &str, name: &str) -> Option<&'a Service> {
     f.services.iter().find(|s| {
-        s.metadata.namespace.as_deref() == Some(namespace) && s.metadata.name.as_deref() == Some(name)
+        s.metadata.namespace.as_deref() == Some(namespace)
+            && s.metadata.name.as_deref() == Some(name)
     })
 }
 
@@ -307,9 +308,21 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("svc.no-endpoints", Severity::Critical, "service/istio-system/istiod"),
-                ("webhook.no-endpoints", Severity::Warning, "validatingwebhookconfiguration/istiod-istio-system"),
-                ("webhook.no-endpoints", Severity::Critical, "mutatingwebhookconfiguration/istio-sidecar-injector"),
+                (
+                    "svc.no-endpoints",
+                    Severity::Critical,
+                    "service/istio-system/istiod"
+                ),
+                (
+                    "webhook.no-endpoints",
+                    Severity::Warning,
+                    "validatingwebhookconfiguration/istiod-istio-system"
+                ),
+                (
+                    "webhook.no-endpoints",
+                    Severity::Critical,
+                    "mutatingwebhookconfiguration/istio-sidecar-injector"
+                ),
             ],
             "{found:#?}"
         );
@@ -328,16 +341,34 @@ mod tests {
         assert!(check(&join(&w.f, &p, "istio-system"), &w.f).is_empty());
 
         let mut w = istio_world(true);
-        w.f.services[0].spec.as_mut().unwrap().ports.as_mut().unwrap().pop();
+        w.f.services[0]
+            .spec
+            .as_mut()
+            .unwrap()
+            .ports
+            .as_mut()
+            .unwrap()
+            .pop();
         let found = check(&join(&w.f, &p, "istio-system"), &w.f);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].check, "svc.port-missing");
-        assert!(found[0].message.contains("port 443"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("port 443"),
+            "{}",
+            found[0].message
+        );
 
         let mut w = istio_world(true);
         w.f.services.clear();
         let found = check(&join(&w.f, &p, "istio-system"), &w.f);
         let checks: Vec<&str> = found.iter().map(|f| f.check.as_str()).collect();
-        assert_eq!(checks, ["svc.missing", "webhook.no-endpoints", "webhook.no-endpoints"]);
+        assert_eq!(
+            checks,
+            [
+                "svc.missing",
+                "webhook.no-endpoints",
+                "webhook.no-endpoints"
+            ]
+        );
     }
 }

@@ -126,7 +126,10 @@ mod tests {
             summary,
             [
                 ("probe.failing", "Liveness probe failed 7 times (Get \"http"),
-                ("probe.failing", "Readiness probe failed 3 times (connection refused)"),
+                (
+                    "probe.failing",
+                    "Readiness probe failed 3 times (connection refused)"
+                ),
                 ("events.warning", "FailedMount (x4)"),
             ],
             "{found:#?}"

@@ -31,13 +31,19 @@ impl World {
     /// A Deployment `name` in `ns` with one ReplicaSet (`name-abc`, revision 1), `replicas`
     /// desired of which `ready` are ready, and that many Running pods on `node-1`.
     pub fn component(mut self, ns: &str, name: &str, replicas: i32, ready: i32) -> World {
-        self.f.deployments.push(from(deployment(ns, name, replicas, ready)));
+        self.f
+            .deployments
+            .push(from(deployment(ns, name, replicas, ready)));
         self.f.replicasets.push(from(replicaset(ns, name)));
         for i in 0..replicas {
-            self.f.pods.push(from(pod(ns, name, i, "node-1", i < ready)));
+            self.f
+                .pods
+                .push(from(pod(ns, name, i, "node-1", i < ready)));
         }
         self.f.nodes.push(from(node("node-1")));
-        self.f.nodes.dedup_by(|a, b| a.metadata.name == b.metadata.name);
+        self.f
+            .nodes
+            .dedup_by(|a, b| a.metadata.name == b.metadata.name);
         self
     }
 
@@ -47,7 +53,9 @@ impl World {
     }
 
     pub fn node(mut self, v: Value) -> World {
-        self.f.nodes.retain(|n| n.metadata.name.as_deref() != v["metadata"]["name"].as_str());
+        self.f
+            .nodes
+            .retain(|n| n.metadata.name.as_deref() != v["metadata"]["name"].as_str());
         self.f.nodes.push(from(v));
         self
     }
@@ -179,7 +187,14 @@ pub fn node(name: &str) -> Value {
     })
 }
 
-pub fn warning_event(ns: &str, kind: &str, name: &str, reason: &str, message: &str, count: i32) -> Value {
+pub fn warning_event(
+    ns: &str,
+    kind: &str,
+    name: &str,
+    reason: &str,
+    message: &str,
+    count: i32,
+) -> Value {
     json!({
         "metadata": {"name": format!("{name}.{reason}"), "namespace": ns},
         "involvedObject": {"kind": kind, "namespace": ns, "name": name},
@@ -190,7 +205,10 @@ pub fn warning_event(ns: &str, kind: &str, name: &str, reason: &str, message: &s
 }
 
 pub fn service(ns: &str, name: &str, app: &str, ports: &[i32]) -> Value {
-    let ports: Vec<Value> = ports.iter().map(|p| json!({"name": format!("p{p}"), "port": p, "protocol": "TCP"})).collect();
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|p| json!({"name": format!("p{p}"), "port": p, "protocol": "TCP"}))
+        .collect();
     json!({
         "metadata": {"name": name, "namespace": ns},
         "spec": {"type": "ClusterIP", "clusterIP": "10.96.5.249", "selector": {"app": app}, "ports": ports}

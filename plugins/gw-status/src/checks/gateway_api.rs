@@ -110,7 +110,11 @@ pub fn check(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
 }
 
 fn describe(c: &Condition) -> String {
-    let reason = if c.reason.is_empty() { "no reason" } else { &c.reason };
+    let reason = if c.reason.is_empty() {
+        "no reason"
+    } else {
+        &c.reason
+    };
     if c.message.is_empty() {
         format!("{}={} ({reason})", c.type_, c.status)
     } else {
@@ -118,7 +122,11 @@ fn describe(c: &Condition) -> String {
     }
 }
 
-fn class_findings(spec: &GatewayClassSpec, controller: &str, conditions: &[Condition]) -> Vec<Finding> {
+fn class_findings(
+    spec: &GatewayClassSpec,
+    controller: &str,
+    conditions: &[Condition],
+) -> Vec<Finding> {
     let subject = runbook::findings::subject("gatewayclass", "", &spec.name);
     let mut out = Vec::new();
     if controller != spec.controller_name {
@@ -179,7 +187,9 @@ fn gateway_findings(g: &Gateway) -> Vec<Finding> {
         _ => out.push(Finding::warning(
             "gateway.not-programmed",
             subject.clone(),
-            format!("Gateway {name} reports no Programmed status: its controller has not reconciled it"),
+            format!(
+                "Gateway {name} reports no Programmed status: its controller has not reconciled it"
+            ),
             "is the control plane running and does the class name match?".to_string(),
         )),
     }
@@ -280,7 +290,12 @@ fn unresolved_backends(r: &HttpRoute, f: &Fetched) -> Vec<Finding> {
     let subject = runbook::findings::subject("httproute", ns, name);
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    for b in r.spec.rules.iter().flat_map(|rule| rule.backend_refs.iter()) {
+    for b in r
+        .spec
+        .rules
+        .iter()
+        .flat_map(|rule| rule.backend_refs.iter())
+    {
         if !b.is_service() {
             continue;
         }
@@ -292,7 +307,10 @@ fn unresolved_backends(r: &HttpRoute, f: &Fetched) -> Vec<Finding> {
             out.push(Finding::critical(
                 "httproute.backend-unresolved",
                 subject.clone(),
-                format!("HTTPRoute {name} sends traffic to Service {bns}/{}, which does not exist", b.name),
+                format!(
+                    "HTTPRoute {name} sends traffic to Service {bns}/{}, which does not exist",
+                    b.name
+                ),
                 format!("create the Service or fix the backendRef name: kubectl get svc -n {bns}"),
             ));
             continue;
@@ -421,17 +439,45 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("gateway.not-programmed", Severity::Critical, "gateway/nantian-gw/public"),
-                ("listener.refs-unresolved", Severity::Critical, "gateway/nantian-gw/public/https"),
-                ("httproute.backend-unresolved", Severity::Critical, "httproute/apps/shop"),
-                ("httproute.backend-unresolved", Severity::Critical, "httproute/apps/shop"),
-                ("httproute.parent-not-accepted", Severity::Critical, "httproute/apps/admin"),
+                (
+                    "gateway.not-programmed",
+                    Severity::Critical,
+                    "gateway/nantian-gw/public"
+                ),
+                (
+                    "listener.refs-unresolved",
+                    Severity::Critical,
+                    "gateway/nantian-gw/public/https"
+                ),
+                (
+                    "httproute.backend-unresolved",
+                    Severity::Critical,
+                    "httproute/apps/shop"
+                ),
+                (
+                    "httproute.backend-unresolved",
+                    Severity::Critical,
+                    "httproute/apps/shop"
+                ),
+                (
+                    "httproute.parent-not-accepted",
+                    Severity::Critical,
+                    "httproute/apps/admin"
+                ),
             ],
             "{found:#?}"
         );
-        assert!(found[1].message.contains("InvalidCertificateRef: secret nantian-gw/tls not found"));
+        assert!(
+            found[1]
+                .message
+                .contains("InvalidCertificateRef: secret nantian-gw/tls not found")
+        );
         assert!(found[2].message.contains("BackendNotFound"));
-        assert!(found[3].message.contains("Service apps/cart, which does not exist"));
+        assert!(
+            found[3]
+                .message
+                .contains("Service apps/cart, which does not exist")
+        );
         assert!(found[4].message.contains("NoMatchingParent"));
     }
 

@@ -2,9 +2,12 @@
 
 pub mod dependencies;
 pub mod events;
+pub mod gateway_api;
+pub mod logs;
 pub mod placement;
 pub mod pods;
 pub mod posture;
+pub mod probe;
 pub mod replicas;
 pub mod resources;
 
@@ -26,5 +29,8 @@ pub fn run_all(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
     out.extend(dependencies::check(gw, f));
     out.extend(placement::check(gw, f));
     out.extend(posture::check(gw, f));
+    out.extend(gateway_api::check(gw, f));
+    out.extend(logs::check(gw, f));
+    out.extend(probe::check(gw, f));
     out
 }

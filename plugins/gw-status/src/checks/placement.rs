@@ -37,12 +37,19 @@ pub fn check(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
     out.extend(apart(gw));
     for name in gw.nodes() {
         let hosted = hosted_components(gw, &name);
-        match f.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(&name)) {
+        match f
+            .nodes
+            .iter()
+            .find(|n| n.metadata.name.as_deref() == Some(&name))
+        {
             Some(node) => out.extend(node_health(gw, node, &hosted, f)),
             None => out.push(Finding::critical(
                 "node.not-ready",
                 runbook::findings::subject("node", "", &name),
-                format!("node {name} hosts {} but no longer exists", hosted.join(", ")),
+                format!(
+                    "node {name} hosts {} but no longer exists",
+                    hosted.join(", ")
+                ),
                 "its pods are stuck: delete them so their Deployments recreate them elsewhere",
             )),
         }
@@ -96,7 +103,10 @@ fn apart(gw: &GatewayView<'_>) -> Vec<Finding> {
         let members: Vec<_> = group.iter().filter_map(|n| gw.component(n)).collect();
         let all_nodes: BTreeSet<String> = members.iter().flat_map(|c| c.nodes()).collect();
         for node in all_nodes {
-            let sharing: Vec<_> = members.iter().filter(|c| c.nodes().contains(&node)).collect();
+            let sharing: Vec<_> = members
+                .iter()
+                .filter(|c| c.nodes().contains(&node))
+                .collect();
             if sharing.len() < 2 {
                 continue;
             }
@@ -119,12 +129,7 @@ fn apart(gw: &GatewayView<'_>) -> Vec<Finding> {
     out
 }
 
-fn node_health(
-    gw: &GatewayView<'_>,
-    node: &Node,
-    hosted: &[String],
-    f: &Fetched,
-) -> Vec<Finding> {
+fn node_health(gw: &GatewayView<'_>, node: &Node, hosted: &[String], f: &Fetched) -> Vec<Finding> {
     let mut out = Vec::new();
     let name = node.metadata.name.as_deref().unwrap_or_default();
     let subject = runbook::findings::subject("node", "", name);
@@ -244,7 +249,10 @@ mod tests {
         }]);
         let p = builtin().remove(1);
         let found = check(&join(&w.f, &p, "istio-system"), &w.f);
-        let got: Vec<(&str, Severity)> = found.iter().map(|f| (f.check.as_str(), f.severity)).collect();
+        let got: Vec<(&str, Severity)> = found
+            .iter()
+            .map(|f| (f.check.as_str(), f.severity))
+            .collect();
         assert_eq!(
             got,
             [
@@ -253,12 +261,20 @@ mod tests {
             ],
             "{found:#?}"
         );
-        assert!(found[0].message.starts_with("istiod and istio-ingressgateway share node node-1"));
+        assert!(
+            found[0]
+                .message
+                .starts_with("istiod and istio-ingressgateway share node node-1")
+        );
         assert_eq!(
             found[1].message,
             "node node-1 uses 3.9 of 4 allocatable CPU (98%); it hosts istiod, istio-ingressgateway"
         );
-        assert!(found[1].hint.contains("kubectl gw-resize deploy/istiod -n istio-system --restart"));
+        assert!(
+            found[1]
+                .hint
+                .contains("kubectl gw-resize deploy/istiod -n istio-system --restart")
+        );
     }
 
     #[test]
@@ -279,7 +295,12 @@ mod tests {
         let checks: Vec<&str> = found.iter().map(|f| f.check.as_str()).collect();
         assert_eq!(
             checks,
-            ["placement.same-node", "node.not-ready", "node.pressure", "node.cordoned"]
+            [
+                "placement.same-node",
+                "node.not-ready",
+                "node.pressure",
+                "node.cordoned"
+            ]
         );
         assert!(found[1].message.contains("PLEG is not healthy"));
     }
@@ -289,7 +310,9 @@ mod tests {
         let w = World::new()
             .component("gw", "gateway-proxy", 2, 2)
             .node(node("node-2"))
-            .edit_pod("gateway-proxy-abc-1", |p| p["spec"]["nodeName"] = json!("node-2"));
+            .edit_pod("gateway-proxy-abc-1", |p| {
+                p["spec"]["nodeName"] = json!("node-2")
+            });
         let p = generic("gateway-proxy", "gw");
         assert!(check(&join(&w.f, &p, "gw"), &w.f).is_empty());
     }

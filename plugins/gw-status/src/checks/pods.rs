@@ -60,7 +60,10 @@ fn check_pod(c: &ComponentView<'_>, s: &PodSummary, f: &Fetched) -> Vec<Finding>
         out.extend(container(c, s, cs, f));
     }
     let all_running = !s.containers.is_empty()
-        && s.containers.iter().filter(|c| !c.init).all(|c| c.state == "Running");
+        && s.containers
+            .iter()
+            .filter(|c| !c.init)
+            .all(|c| c.state == "Running");
     if s.phase == "Running" && !s.ready && all_running && !s.terminating {
         out.push(Finding::warning(
             "pod.not-ready",
@@ -92,8 +95,8 @@ fn container(
             .iter()
             .find(|t| t.name == cs.name)
             .and_then(|t| usage::limits(t).memory_bytes);
-        let used = usage::container_usage(f, &s.namespace, &s.name, &cs.name)
-            .and_then(|u| u.memory_bytes);
+        let used =
+            usage::container_usage(f, &s.namespace, &s.name, &cs.name).and_then(|u| u.memory_bytes);
         let limit_text = match (limit, used) {
             (Some(l), Some(u)) => format!(
                 "memory limit {}, using {} ({}%)",
@@ -127,7 +130,11 @@ fn container(
                 format!(
                     "; last exit {} ({})",
                     t.exit_code,
-                    if t.reason.is_empty() { "no reason" } else { &t.reason }
+                    if t.reason.is_empty() {
+                        "no reason"
+                    } else {
+                        &t.reason
+                    }
                 )
             })
             .unwrap_or_default();
@@ -154,7 +161,10 @@ fn container(
             return Some(Finding::critical(
                 "pod.image-pull",
                 subject,
-                format!("container {} cannot pull its image: {reason}{detail}", cs.name),
+                format!(
+                    "container {} cannot pull its image: {reason}{detail}",
+                    cs.name
+                ),
                 "check the image name and tag, the registry's reachability and the pull secret \
                  (kubectl describe pod shows the registry's answer)"
                     .to_string(),
@@ -174,14 +184,21 @@ fn container(
             .last_termination
             .as_ref()
             .map(|t| {
-                let reason = if t.reason.is_empty() { "no reason" } else { &t.reason };
+                let reason = if t.reason.is_empty() {
+                    "no reason"
+                } else {
+                    &t.reason
+                };
                 format!(", last exit {} ({reason})", t.exit_code)
             })
             .unwrap_or_default();
         return Some(Finding::warning(
             "pod.restarts",
             subject,
-            format!("container {} restarted {} times{last}", cs.name, cs.restarts),
+            format!(
+                "container {} restarted {} times{last}",
+                cs.name, cs.restarts
+            ),
             format!(
                 "read the previous run: {}",
                 hints::previous_logs(&s.namespace, &s.name, &cs.name)
@@ -287,7 +304,11 @@ fn resource_flag(resource: &str) -> &str {
 fn nodes_with_taint<'a>(nodes: &'a [Node], text: &str) -> Vec<(&'a str, &'a Taint)> {
     let inner = text
         .find('{')
-        .and_then(|start| text[start + 1..].find('}').map(|end| &text[start + 1..start + 1 + end]))
+        .and_then(|start| {
+            text[start + 1..]
+                .find('}')
+                .map(|end| &text[start + 1..start + 1 + end])
+        })
         .unwrap_or(text);
     let (key, value) = match inner.split_once(':') {
         Some((k, v)) => (k.trim(), Some(v.trim()).filter(|v| !v.is_empty())),
@@ -319,8 +340,8 @@ fn toleration_spec(t: &Taint) -> String {
 mod tests {
     use super::*;
     use crate::checks::fixtures::{World, node, warning_event};
-    use crate::objects::{ContainerMetrics, PodMetrics, Usage};
     use crate::fetch::Availability;
+    use crate::objects::{ContainerMetrics, PodMetrics, Usage};
     use crate::profiles::generic;
     use crate::view::join;
     use runbook::Severity;
@@ -343,10 +364,16 @@ mod tests {
                     json!({"terminated": {"reason": "OOMKilled", "exitCode": 137}});
             });
         w.f.pod_metrics = Availability::Served(vec![PodMetrics {
-            metadata: serde_json::from_value(json!({"name": "gateway-proxy-abc-0", "namespace": "gw"})).unwrap(),
+            metadata: serde_json::from_value(
+                json!({"name": "gateway-proxy-abc-0", "namespace": "gw"}),
+            )
+            .unwrap(),
             containers: vec![ContainerMetrics {
                 name: "proxy".into(),
-                usage: Usage { cpu: "120m".into(), memory: "508Mi".into() },
+                usage: Usage {
+                    cpu: "120m".into(),
+                    memory: "508Mi".into(),
+                },
             }],
         }]);
         let found = run(&w);
@@ -382,14 +409,28 @@ mod tests {
         let found = run(&w);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(found[0].check, "pod.pending");
-        assert!(found[0].message.contains("0/2 nodes available"), "{}", found[0].message);
         assert!(
-            found[0].hint.contains("toleration for node-role=gateway:NoSchedule (taint of gw-node-1)"),
+            found[0].message.contains("0/2 nodes available"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0]
+                .hint
+                .contains("toleration for node-role=gateway:NoSchedule (taint of gw-node-1)"),
             "{}",
             found[0].hint
         );
-        assert!(found[0].hint.contains("--add-toleration node-role=gateway:NoSchedule"));
-        assert!(found[0].hint.contains("lack free memory"), "{}", found[0].hint);
+        assert!(
+            found[0]
+                .hint
+                .contains("--add-toleration node-role=gateway:NoSchedule")
+        );
+        assert!(
+            found[0].hint.contains("lack free memory"),
+            "{}",
+            found[0].hint
+        );
     }
 
     #[test]
@@ -400,8 +441,14 @@ mod tests {
                 p["spec"]["nodeName"] = json!(null);
                 p["status"] = json!({"phase": "Pending"});
             })
-            .event(warning_event("gw", "Pod", "gateway-proxy-abc-0", "FailedScheduling",
-                "0/3 nodes are available: 3 node(s) were unschedulable.", 4));
+            .event(warning_event(
+                "gw",
+                "Pod",
+                "gateway-proxy-abc-0",
+                "FailedScheduling",
+                "0/3 nodes are available: 3 node(s) were unschedulable.",
+                4,
+            ));
         let found = run(&w);
         assert_eq!(found[0].check, "pod.pending");
         assert!(found[0].hint.contains("cordoned"), "{}", found[0].hint);
@@ -430,12 +477,22 @@ mod tests {
             });
         let mut checks: Vec<String> = run(&w).into_iter().map(|f| f.check).collect();
         checks.sort();
-        assert_eq!(checks, ["pod.evicted", "pod.image-pull", "pod.not-ready", "pod.restarts"]);
+        assert_eq!(
+            checks,
+            [
+                "pod.evicted",
+                "pod.image-pull",
+                "pod.not-ready",
+                "pod.restarts"
+            ]
+        );
     }
 
     #[test]
     fn healthy_pods_say_nothing() {
-        let w = World::new().component("gw", "gateway-proxy", 2, 2).node(node("node-1"));
+        let w = World::new()
+            .component("gw", "gateway-proxy", 2, 2)
+            .node(node("node-1"));
         assert!(run(&w).is_empty());
     }
 }

@@ -49,17 +49,11 @@ fn single_replica(c: &ComponentView<'_>) -> Option<Finding> {
     ))
 }
 
-/// `k=v,k2=v2` of the Deployment's matchLabels (for `kubectl create pdb --selector`).
+/// The Deployment's selector in query syntax (for `kubectl create pdb --selector`).
 fn selector_text(c: &ComponentView<'_>) -> String {
     c.deployment
         .and_then(|d| d.spec.as_ref())
-        .and_then(|s| s.selector.match_labels.as_ref())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
+        .map(|s| runbook::workload::label_selector_string(&s.selector))
         .unwrap_or_default()
 }
 
@@ -213,8 +207,14 @@ mod tests {
             [
                 ("posture.single-replica", "deployment/istio-system/istiod"),
                 ("posture.no-pdb", "deployment/istio-system/istiod"),
-                ("posture.no-pdb", "deployment/istio-system/istio-ingressgateway"),
-                ("posture.no-anti-affinity", "deployment/istio-system/istio-ingressgateway"),
+                (
+                    "posture.no-pdb",
+                    "deployment/istio-system/istio-ingressgateway"
+                ),
+                (
+                    "posture.no-anti-affinity",
+                    "deployment/istio-system/istio-ingressgateway"
+                ),
                 ("posture.noisy-neighbour", "node/node-1"),
             ],
             "{found:#?}"

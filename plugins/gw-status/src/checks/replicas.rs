@@ -1,47 +1,14 @@
 //! Replicas and rollout: the runbook 000 questions `.status.replicas` vs
 //! `.status.availableReplicas`, plus a stuck or failed rollout and a missing component.
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition};
+use k8s_openapi::api::apps::v1::Deployment;
 use runbook::Finding;
+use runbook::workload::replica_status;
 
 use crate::fetch::Fetched;
 use crate::hints;
 use crate::profiles::Role;
 use crate::view::{ComponentView, GatewayView};
-
-/// Replica counts of a Deployment as `kubectl get deploy` shows them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReplicaCounts {
-    /// `spec.replicas`.
-    pub desired: i32,
-    /// `status.updatedReplicas`.
-    pub updated: i32,
-    /// `status.readyReplicas`.
-    pub ready: i32,
-    /// `status.availableReplicas`.
-    pub available: i32,
-}
-
-/// The counts of `d`.
-pub fn counts(d: &Deployment) -> ReplicaCounts {
-    let status = d.status.as_ref();
-    ReplicaCounts {
-        desired: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-        updated: status.and_then(|s| s.updated_replicas).unwrap_or(0),
-        ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
-        available: status.and_then(|s| s.available_replicas).unwrap_or(0),
-    }
-}
-
-/// The Deployment condition of type `type_`.
-pub fn condition<'a>(d: &'a Deployment, type_: &str) -> Option<&'a DeploymentCondition> {
-    d.status
-        .as_ref()?
-        .conditions
-        .as_ref()?
-        .iter()
-        .find(|c| c.type_ == type_)
-}
 
 /// Replica, rollout and presence findings of every component.
 pub fn check(gw: &GatewayView<'_>, _f: &Fetched) -> Vec<Finding> {
@@ -64,7 +31,10 @@ fn missing(gw: &GatewayView<'_>, c: &ComponentView<'_>) -> Finding {
             "install it, or point gw-status at the right namespace: kubectl gw-status {} -n NAMESPACE",
             gw.profile.name
         ),
-        [ns] => format!("it runs in namespace {ns}: kubectl gw-status {} -n {ns}", gw.profile.name),
+        [ns] => format!(
+            "it runs in namespace {ns}: kubectl gw-status {} -n {ns}",
+            gw.profile.name
+        ),
         many => format!(
             "it runs in namespaces {}: add -n NAMESPACE",
             many.join(", ")
@@ -83,7 +53,7 @@ fn missing(gw: &GatewayView<'_>, c: &ComponentView<'_>) -> Finding {
 }
 
 fn unavailable(c: &ComponentView<'_>, d: &Deployment) -> Option<Finding> {
-    let n = counts(d);
+    let n = replica_status(d);
     if n.desired == 0 {
         let message = "scaled to 0 replicas: nothing serves".to_string();
         let hint = hints::resize(c, None, "--replicas 2");
@@ -113,16 +83,17 @@ fn unavailable(c: &ComponentView<'_>, d: &Deployment) -> Option<Finding> {
 
 fn rollout(c: &ComponentView<'_>, d: &Deployment) -> Vec<Finding> {
     let mut out = Vec::new();
-    let progressing = condition(d, "Progressing");
-    if let Some(p) = progressing.filter(|p| {
-        p.status == "False" && p.reason.as_deref() == Some("ProgressDeadlineExceeded")
-    }) {
+    let status = replica_status(d);
+    if let Some(p) = status
+        .condition("Progressing")
+        .filter(|p| p.status == "False" && p.reason == "ProgressDeadlineExceeded")
+    {
         out.push(Finding::critical(
             "rollout.stuck",
             c.subject(),
             format!(
                 "rollout failed: ProgressDeadlineExceeded ({})",
-                p.message.as_deref().unwrap_or("no message")
+                or_none(&p.message)
             ),
             format!(
                 "fix what stops the new pods (see the pod findings), or roll back: kubectl rollout undo deployment/{} -n {}",
@@ -131,15 +102,14 @@ fn rollout(c: &ComponentView<'_>, d: &Deployment) -> Vec<Finding> {
             ),
         ));
     }
-    if let Some(r) = condition(d, "ReplicaFailure").filter(|r| r.status == "True") {
+    if let Some(r) = status
+        .condition("ReplicaFailure")
+        .filter(|r| r.status == "True")
+    {
         out.push(Finding::critical(
             "rollout.stuck",
             c.subject(),
-            format!(
-                "cannot create pods: {} ({})",
-                r.reason.as_deref().unwrap_or("ReplicaFailure"),
-                r.message.as_deref().unwrap_or("no message")
-            ),
+            format!("cannot create pods: {} ({})", r.reason, or_none(&r.message)),
             "free quota or fix the pod template named in the message (kubectl describe rs)"
                 .to_string(),
         ));
@@ -159,6 +129,14 @@ fn rollout(c: &ComponentView<'_>, d: &Deployment) -> Vec<Finding> {
     out
 }
 
+fn or_none(message: &str) -> &str {
+    if message.is_empty() {
+        "no message"
+    } else {
+        message
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,7 +154,10 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].check, "replicas.unavailable");
         assert_eq!(found[0].severity, Severity::Critical);
-        assert_eq!(found[0].message, "0/2 replicas available (2 updated, 0 ready)");
+        assert_eq!(
+            found[0].message,
+            "0/2 replicas available (2 updated, 0 ready)"
+        );
 
         let w = World::new().component("gw", "gateway-proxy", 2, 1);
         let found = check(&join(&w.f, &p, "gw"), &w.f);
@@ -208,7 +189,11 @@ mod tests {
         let found = check(&join(&w.f, &p, "gw"), &w.f);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].check, "rollout.stuck");
-        assert!(found[0].hint.contains("rollout undo deployment/gateway-proxy -n gw"));
+        assert!(
+            found[0]
+                .hint
+                .contains("rollout undo deployment/gateway-proxy -n gw")
+        );
 
         let w = World::new()
             .component("gw", "gateway-proxy", 0, 0)

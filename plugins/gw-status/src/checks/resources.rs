@@ -177,16 +177,32 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("resources.memory-near-limit", Severity::Critical, "pod/gw/gateway-proxy-abc-0"),
-                ("resources.cpu-throttle-risk", Severity::Warning, "pod/gw/gateway-proxy-abc-0"),
-                ("resources.memory-near-limit", Severity::Warning, "pod/gw/gateway-proxy-abc-1"),
+                (
+                    "resources.memory-near-limit",
+                    Severity::Critical,
+                    "pod/gw/gateway-proxy-abc-0"
+                ),
+                (
+                    "resources.cpu-throttle-risk",
+                    Severity::Warning,
+                    "pod/gw/gateway-proxy-abc-0"
+                ),
+                (
+                    "resources.memory-near-limit",
+                    Severity::Warning,
+                    "pod/gw/gateway-proxy-abc-1"
+                ),
             ]
         );
         assert_eq!(
             found[0].message,
             "container proxy uses 507Mi of its 512Mi memory limit (99%)"
         );
-        assert!(found[0].hint.ends_with("kubectl gw-resize deploy/gateway-proxy -n gw --memory +500Mi"));
+        assert!(
+            found[0]
+                .hint
+                .ends_with("kubectl gw-resize deploy/gateway-proxy -n gw --memory +500Mi")
+        );
     }
 
     #[test]
@@ -201,7 +217,13 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].check, "resources.no-limits");
         assert!(found[0].message.contains("no cpu or memory limit"));
-        assert!(found[0].hint.ends_with("--cpu-limit 500m --memory-limit 512Mi"), "{}", found[0].hint);
+        assert!(
+            found[0]
+                .hint
+                .ends_with("--cpu-limit 500m --memory-limit 512Mi"),
+            "{}",
+            found[0].hint
+        );
     }
 
     #[test]

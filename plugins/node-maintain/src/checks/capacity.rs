@@ -135,17 +135,27 @@ mod tests {
     use serde_json::json;
 
     fn heavy(name: &str, phase: &str) -> Pod {
-        pod("shop", name, "n1", "ReplicaSet/web-1", json!({
-            "spec": {"containers": [{"name": "main", "resources": {
-                "requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "4Gi"}}}]},
-            "status": {"phase": phase}
-        }))
+        pod(
+            "shop",
+            name,
+            "n1",
+            "ReplicaSet/web-1",
+            json!({
+                "spec": {"containers": [{"name": "main", "resources": {
+                    "requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "4Gi"}}}]},
+                "status": {"phase": phase}
+            }),
+        )
     }
 
     #[test]
     fn adds_up_only_pods_holding_resources() {
         let n = node("n1", json!({}));
-        let pods = [heavy("a", "Running"), heavy("b", "Pending"), heavy("c", "Succeeded")];
+        let pods = [
+            heavy("a", "Running"),
+            heavy("b", "Pending"),
+            heavy("c", "Succeeded"),
+        ];
         let refs: Vec<&Pod> = pods.iter().collect();
         let cap = capacity_of(&n, &refs, None);
         assert_eq!(cap.pods, 2);
@@ -158,24 +168,42 @@ mod tests {
     #[test]
     fn memory_limits_beyond_allocatable_warn() {
         let n = node("n1", json!({}));
-        let pods = [heavy("a", "Running"), heavy("b", "Running"), heavy("c", "Running")];
+        let pods = [
+            heavy("a", "Running"),
+            heavy("b", "Running"),
+            heavy("c", "Running"),
+        ];
         let refs: Vec<&Pod> = pods.iter().collect();
         let f = check_capacity("n1", &capacity_of(&n, &refs, None));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, "node.overcommitted");
-        assert!(f[0].message.starts_with("memory limits add up to 150% of allocatable (12Gi of 8Gi)"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .starts_with("memory limits add up to 150% of allocatable (12Gi of 8Gi)"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn requests_beyond_allocatable_and_high_usage() {
-        let n = node("n1", json!({"status": {"allocatable": {"cpu": "1500m", "memory": "8Gi"}}}));
+        let n = node(
+            "n1",
+            json!({"status": {"allocatable": {"cpu": "1500m", "memory": "8Gi"}}}),
+        );
         let pods = [heavy("a", "Running"), heavy("b", "Running")];
         let refs: Vec<&Pod> = pods.iter().collect();
-        let usage = Resources { cpu_millis: 1400, memory_bytes: 1 << 30 };
+        let usage = Resources {
+            cpu_millis: 1400,
+            memory_bytes: 1 << 30,
+        };
         let f = check_capacity("n1", &capacity_of(&n, &refs, Some(usage)));
         let ids: Vec<&str> = f.iter().map(|f| f.check.as_str()).collect();
         assert_eq!(ids, ["node.overcommitted", "node.high-usage"]);
         assert!(f[0].message.contains("cpu 2 of 1.5"), "{}", f[0].message);
-        assert_eq!(f[1].message, "the node is busy: cpu 93% (1.4 of 1.5) in use");
+        assert_eq!(
+            f[1].message,
+            "the node is busy: cpu 93% (1.4 of 1.5) in use"
+        );
     }
 }

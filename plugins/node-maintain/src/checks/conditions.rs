@@ -155,7 +155,11 @@ pub fn check_pressure(node: &Node, now: Timestamp) -> Vec<Finding> {
         ("DiskPressure", "node.disk-pressure", HINT_DISK),
         ("MemoryPressure", "node.memory-pressure", HINT_MEMORY),
         ("PIDPressure", "node.pid-pressure", HINT_PID),
-        ("NetworkUnavailable", "node.network-unavailable", HINT_NETWORK),
+        (
+            "NetworkUnavailable",
+            "node.network-unavailable",
+            HINT_NETWORK,
+        ),
     ];
     kinds
         .into_iter()
@@ -199,10 +203,7 @@ pub fn check_scheduling(node: &Node, now: Timestamp) -> Vec<Finding> {
             "node.maintenance",
             subject(node),
             "schedulable, but a maintenance record is left on it",
-            format!(
-                "clear it: kubectl node-maintain uncordon {}",
-                name(node)
-            ),
+            format!("clear it: kubectl node-maintain uncordon {}", name(node)),
         )),
         (false, None) => {}
     }
@@ -220,7 +221,10 @@ pub fn check_scheduling(node: &Node, now: Timestamp) -> Vec<Finding> {
         out.push(Finding::info(
             "node.tainted",
             subject(node),
-            format!("taints keep pods without a toleration off: {}", taints.join(", ")),
+            format!(
+                "taints keep pods without a toleration off: {}",
+                taints.join(", ")
+            ),
             "pods Pending with \"untolerated taint\" need a toleration, or remove the taint",
         ));
     }
@@ -250,24 +254,51 @@ mod tests {
     #[test]
     fn pleg_is_read_out_of_the_kubelet_message() {
         let msg = "PLEG is not healthy: pleg was last seen active 27h14m51.413818128s ago; threshold is 3m0s";
-        let n = with_condition(node("a", json!({})), "Ready", "False", "KubeletNotReady", msg, 27 * 60);
+        let n = with_condition(
+            node("a", json!({})),
+            "Ready",
+            "False",
+            "KubeletNotReady",
+            msg,
+            27 * 60,
+        );
         let f = check_ready(&n, now());
         assert_eq!(ids(&f), ["node.pleg"]);
         assert_eq!(f[0].severity, Severity::Critical);
-        assert!(f[0].message.starts_with("NotReady for 27h: PLEG is not healthy"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .starts_with("NotReady for 27h: PLEG is not healthy"),
+            "{}",
+            f[0].message
+        );
         assert!(f[0].hint.contains("crictl"));
     }
 
     #[test]
     fn not_ready_and_unknown_say_how_long() {
-        let n = with_condition(node("a", json!({})), "Ready", "False", "KubeletNotReady",
-            "container runtime network not ready", 5);
+        let n = with_condition(
+            node("a", json!({})),
+            "Ready",
+            "False",
+            "KubeletNotReady",
+            "container runtime network not ready",
+            5,
+        );
         let f = check_ready(&n, now());
         assert_eq!(ids(&f), ["node.not-ready"]);
-        assert_eq!(f[0].message, "NotReady for 5m (KubeletNotReady): container runtime network not ready");
+        assert_eq!(
+            f[0].message,
+            "NotReady for 5m (KubeletNotReady): container runtime network not ready"
+        );
 
-        let n = with_condition(node("b", json!({})), "Ready", "Unknown", "NodeStatusUnknown",
-            "Kubelet stopped posting node status.", 90);
+        let n = with_condition(
+            node("b", json!({})),
+            "Ready",
+            "Unknown",
+            "NodeStatusUnknown",
+            "Kubelet stopped posting node status.",
+            90,
+        );
         let f = check_ready(&n, now());
         assert_eq!(ids(&f), ["node.unknown"]);
         assert!(f[0].message.contains("for 90m"), "{}", f[0].message);
@@ -277,11 +308,30 @@ mod tests {
 
     #[test]
     fn pressures_and_network() {
-        let n = with_condition(node("a", json!({})), "DiskPressure", "True", "KubeletHasDiskPressure",
-            "kubelet has disk pressure", 10);
-        let n = with_condition(n, "NetworkUnavailable", "True", "NoRouteCreated",
-            "RouteController failed to create a route", 30);
-        let n = with_condition(n, "MemoryPressure", "False", "KubeletHasSufficientMemory", "", 30);
+        let n = with_condition(
+            node("a", json!({})),
+            "DiskPressure",
+            "True",
+            "KubeletHasDiskPressure",
+            "kubelet has disk pressure",
+            10,
+        );
+        let n = with_condition(
+            n,
+            "NetworkUnavailable",
+            "True",
+            "NoRouteCreated",
+            "RouteController failed to create a route",
+            30,
+        );
+        let n = with_condition(
+            n,
+            "MemoryPressure",
+            "False",
+            "KubeletHasSufficientMemory",
+            "",
+            30,
+        );
         let f = check_pressure(&n, now());
         assert_eq!(ids(&f), ["node.disk-pressure", "node.network-unavailable"]);
         assert!(f.iter().all(|f| f.severity == Severity::Critical));
@@ -295,17 +345,25 @@ mod tests {
         assert_eq!(ids(&f), ["node.unschedulable"]);
         assert_eq!(f[0].severity, Severity::Warning);
 
-        let record = r#"{"by":"alice","at":"2026-11-05T11:00:00Z","reason":"kernel","command":"drain"}"#;
-        let kept = node("a", json!({
-            "metadata": {"annotations": {crate::maintenance::ANNOTATION: record}},
-            "spec": {"unschedulable": true, "taints": [
-                {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
-                {"key": "dedicated", "value": "gateway", "effect": "NoSchedule"}
-            ]}
-        }));
+        let record =
+            r#"{"by":"alice","at":"2026-11-05T11:00:00Z","reason":"kernel","command":"drain"}"#;
+        let kept = node(
+            "a",
+            json!({
+                "metadata": {"annotations": {crate::maintenance::ANNOTATION: record}},
+                "spec": {"unschedulable": true, "taints": [
+                    {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
+                    {"key": "dedicated", "value": "gateway", "effect": "NoSchedule"}
+                ]}
+            }),
+        );
         let f = check_scheduling(&kept, now());
         assert_eq!(ids(&f), ["node.maintenance", "node.tainted"]);
-        assert!(f[0].message.contains("alice 60m ago (drain): kernel"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("alice 60m ago (drain): kernel"),
+            "{}",
+            f[0].message
+        );
         assert!(f[1].message.ends_with("dedicated=gateway:NoSchedule"));
     }
 }

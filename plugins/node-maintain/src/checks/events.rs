@@ -126,8 +126,10 @@ fn finding_for(
     }
     let mut hint = rule.hint.to_string();
     if latest.message.contains("DeadlineExceeded") {
-        hint.push_str("; \"DeadlineExceeded\" means the runtime answered too slowly: high CPU \
-                       during garbage collection (runbook 6.1.5)");
+        hint.push_str(
+            "; \"DeadlineExceeded\" means the runtime answered too slowly: high CPU \
+                       during garbage collection (runbook 6.1.5)",
+        );
     }
     Some(Finding::new(
         Severity::Warning,
@@ -168,24 +170,44 @@ mod tests {
             ev("ImageGCFailed", 1, 3, gc),
             ev("FreeDiskSpaceFailed", 3, 13, gc),
             ev("ImageGCFailed", 2, 18, gc),
-            ev("EvictionThresholdMet", 19, 8, "Attempting to reclaim ephemeral-storage"),
-            ev("NodeHasDiskPressure", 4, 10, "Node n1 status is now: NodeHasDiskPressure"),
+            ev(
+                "EvictionThresholdMet",
+                19,
+                8,
+                "Attempting to reclaim ephemeral-storage",
+            ),
+            ev(
+                "NodeHasDiskPressure",
+                4,
+                10,
+                "Node n1 status is now: NodeHasDiskPressure",
+            ),
         ];
         let f = check_events("n1", &events, HOUR, true, now());
         let ids: Vec<&str> = f.iter().map(|f| f.check.as_str()).collect();
         assert_eq!(ids, ["node.image-gc-failed", "node.eviction-threshold"]);
         assert_eq!(
             f[0].message,
-            format!("the kubelet failed to free disk by removing unused images (ImageGCFailed x3, FreeDiskSpaceFailed x3 in the last 60m, last 3m ago): {gc}")
+            format!(
+                "the kubelet failed to free disk by removing unused images (ImageGCFailed x3, FreeDiskSpaceFailed x3 in the last 60m, last 3m ago): {gc}"
+            )
         );
         assert!(f[1].message.contains("EvictionThresholdMet x19"));
-        assert!(f[1].message.ends_with("Attempting to reclaim ephemeral-storage"));
+        assert!(
+            f[1].message
+                .ends_with("Attempting to reclaim ephemeral-storage")
+        );
     }
 
     #[test]
     fn old_events_are_ignored_and_flaps_only_count_when_ready() {
         let events = vec![
-            ev("SystemOOM", 1, 120, "System OOM encountered, victim process: java"),
+            ev(
+                "SystemOOM",
+                1,
+                120,
+                "System OOM encountered, victim process: java",
+            ),
             ev("NodeNotReady", 2, 5, "Node n1 status is now: NodeNotReady"),
             ev("Rebooted", 1, 20, "Node n1 has been rebooted, boot id: abc"),
         ];

@@ -81,15 +81,24 @@ mod tests {
     use serde_json::json;
 
     fn evicted(name: &str, message: &str) -> Pod {
-        pod("db", name, "n1", "ReplicaSet/codis-1", json!({"status": {
-            "phase": "Failed", "reason": "Evicted", "message": message, "conditions": null}}))
+        pod(
+            "db",
+            name,
+            "n1",
+            "ReplicaSet/codis-1",
+            json!({"status": {
+            "phase": "Failed", "reason": "Evicted", "message": message, "conditions": null}}),
+        )
     }
 
     #[test]
     fn counts_by_resource_and_quotes_the_kubelet() {
         let storage = "The node was low on resource: ephemeral-storage. Container codis-proxy was using 10619440Ki, which exceeds its request of 0.";
         let pods = [
-            evicted("codis-a", "The node was low on resource: memory. Container x was using 2Gi."),
+            evicted(
+                "codis-a",
+                "The node was low on resource: memory. Container x was using 2Gi.",
+            ),
             pod("db", "healthy", "n1", "ReplicaSet/codis-1", json!({})),
             evicted("codis-b", storage),
             evicted("codis-c", storage),
@@ -99,7 +108,9 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(
             f[0].message,
-            format!("3 pod(s) evicted by the kubelet (2 for ephemeral-storage, 1 for memory); e.g. db/codis-c: {storage}")
+            format!(
+                "3 pod(s) evicted by the kubelet (2 for ephemeral-storage, 1 for memory); e.g. db/codis-c: {storage}"
+            )
         );
         assert!(f[0].hint.contains("ephemeral-storage requests and limits"));
         assert!(f[0].hint.contains("spec.nodeName=n1,status.phase=Failed"));
@@ -110,6 +121,9 @@ mod tests {
         let pods = [pod("db", "a", "n1", "", json!({}))];
         let refs: Vec<&Pod> = pods.iter().collect();
         assert!(check_evicted("n1", &refs).is_empty());
-        assert_eq!(eviction_resource("Pod was terminated in response to imminent node shutdown."), "other");
+        assert_eq!(
+            eviction_resource("Pod was terminated in response to imminent node shutdown."),
+            "other"
+        );
     }
 }

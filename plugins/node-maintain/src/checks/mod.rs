@@ -47,7 +47,11 @@ pub struct CheckReport {
 }
 
 /// Every check on one node and the pods bound to it.
-pub fn check_node(snapshot: &CheckSnapshot, node: &Node, since: Duration) -> (NodeRow, Vec<Finding>) {
+pub fn check_node(
+    snapshot: &CheckSnapshot,
+    node: &Node,
+    since: Duration,
+) -> (NodeRow, Vec<Finding>) {
     let name = node.metadata.name.as_deref().unwrap_or_default();
     let pods: Vec<&Pod> = snapshot
         .pods
@@ -63,10 +67,7 @@ pub fn check_node(snapshot: &CheckSnapshot, node: &Node, since: Duration) -> (No
             uid: None,
         },
     );
-    let usage = snapshot
-        .usage
-        .as_ref()
-        .and_then(|u| u.get(name).copied());
+    let usage = snapshot.usage.as_ref().and_then(|u| u.get(name).copied());
     let cap = capacity::capacity_of(node, &pods, usage);
     let status = conditions::ready_status(node);
     let now = snapshot.now;
@@ -74,7 +75,13 @@ pub fn check_node(snapshot: &CheckSnapshot, node: &Node, since: Duration) -> (No
     findings.extend(conditions::check_ready(node, now));
     findings.extend(conditions::check_pressure(node, now));
     findings.extend(conditions::check_scheduling(node, now));
-    findings.extend(events::check_events(name, &events, since, status == "Ready", now));
+    findings.extend(events::check_events(
+        name,
+        &events,
+        since,
+        status == "Ready",
+        now,
+    ));
     findings.extend(capacity::check_capacity(name, &cap));
     findings.extend(evicted::check_evicted(name, &pods));
     findings.extend(unknown::check_unreplaced(node, &pods));
@@ -127,10 +134,22 @@ mod tests {
 
     #[test]
     fn worst_node_first_and_every_id_in_the_catalog() {
-        let sick = with_condition(node("b-sick", json!({})), "Ready", "Unknown", "NodeStatusUnknown",
-            "Kubelet stopped posting node status.", 30);
-        let disk = with_condition(node("c-disk", json!({})), "DiskPressure", "True",
-            "KubeletHasDiskPressure", "kubelet has disk pressure", 10);
+        let sick = with_condition(
+            node("b-sick", json!({})),
+            "Ready",
+            "Unknown",
+            "NodeStatusUnknown",
+            "Kubelet stopped posting node status.",
+            30,
+        );
+        let disk = with_condition(
+            node("c-disk", json!({})),
+            "DiskPressure",
+            "True",
+            "KubeletHasDiskPressure",
+            "kubelet has disk pressure",
+            10,
+        );
         let events = json!([{
             "metadata": {"name": "e1", "namespace": "default"},
             "involvedObject": {"kind": "Node", "name": "c-disk", "uid": "c-disk"},
@@ -151,12 +170,25 @@ mod tests {
         let ids: Vec<&str> = report.findings.iter().map(|f| f.check.as_str()).collect();
         assert_eq!(
             ids,
-            ["node.unknown", "node.disk-pressure", "node.unreplaced-pods", "node.image-gc-failed"]
+            [
+                "node.unknown",
+                "node.disk-pressure",
+                "node.unreplaced-pods",
+                "node.image-gc-failed"
+            ]
         );
         for f in &report.findings {
-            assert!(crate::catalog::lookup(&f.check).is_some(), "{} not in catalog", f.check);
+            assert!(
+                crate::catalog::lookup(&f.check).is_some(),
+                "{} not in catalog",
+                f.check
+            );
         }
-        let ignored = check_all(&snap, Duration::from_secs(3600), &["node.disk-pressure".into()]);
+        let ignored = check_all(
+            &snap,
+            Duration::from_secs(3600),
+            &["node.disk-pressure".into()],
+        );
         assert_eq!(ignored.findings.len(), 3);
         assert_eq!(ignored.nodes[1].worst, Some(Severity::Warning));
     }

@@ -70,22 +70,46 @@ mod tests {
 
     #[test]
     fn statefulset_and_bare_pods_on_an_unknown_node() {
-        let n = with_condition(node("n1", json!({})), "Ready", "Unknown", "NodeStatusUnknown",
-            "Kubelet stopped posting node status.", 30);
+        let n = with_condition(
+            node("n1", json!({})),
+            "Ready",
+            "Unknown",
+            "NodeStatusUnknown",
+            "Kubelet stopped posting node status.",
+            30,
+        );
         let pods = [
             pod("db", "redis-0", "n1", "StatefulSet/redis", json!({})),
-            pod("web", "shop-7d9f-abcde", "n1", "ReplicaSet/shop-7d9f", json!({})),
+            pod(
+                "web",
+                "shop-7d9f-abcde",
+                "n1",
+                "ReplicaSet/shop-7d9f",
+                json!({}),
+            ),
             pod("ops", "debug", "n1", "", json!({})),
             pod("kube-system", "proxy-x", "n1", "DaemonSet/proxy", json!({})),
-            pod("db", "old-0", "n1", "StatefulSet/old", json!({"status": {"phase": "Failed"}})),
+            pod(
+                "db",
+                "old-0",
+                "n1",
+                "StatefulSet/old",
+                json!({"status": {"phase": "Failed"}}),
+            ),
         ];
         let refs: Vec<&Pod> = pods.iter().collect();
         let f = check_unreplaced(&n, &refs);
         let subjects: Vec<&str> = f.iter().map(|f| f.subject.as_str()).collect();
         assert_eq!(subjects, ["pod/db/redis-0", "pod/ops/debug"]);
-        assert!(f[0].message.contains("StatefulSet redis will not start a replacement"));
+        assert!(
+            f[0].message
+                .contains("StatefulSet redis will not start a replacement")
+        );
         assert!(f[0].hint.contains("node.kubernetes.io/out-of-service"));
-        assert!(f[1].hint.contains("kubectl delete pod -n ops debug --grace-period=0 --force"));
+        assert!(
+            f[1].hint
+                .contains("kubectl delete pod -n ops debug --grace-period=0 --force")
+        );
     }
 
     #[test]
@@ -93,7 +117,14 @@ mod tests {
         let pods = [pod("db", "redis-0", "n1", "StatefulSet/redis", json!({}))];
         let refs: Vec<&Pod> = pods.iter().collect();
         assert!(check_unreplaced(&node("n1", json!({})), &refs).is_empty());
-        let not_ready = with_condition(node("n1", json!({})), "Ready", "False", "KubeletNotReady", "", 5);
+        let not_ready = with_condition(
+            node("n1", json!({})),
+            "Ready",
+            "False",
+            "KubeletNotReady",
+            "",
+            5,
+        );
         assert!(check_unreplaced(&not_ready, &refs).is_empty());
     }
 }

@@ -227,8 +227,7 @@ fn deleted_long_ago(pod: &Pod, timeout_secs: u64, now: Timestamp) -> bool {
     let Some(t) = pod.metadata.deletion_timestamp.as_ref() else {
         return false;
     };
-    timeout_secs > 0
-        && now.duration_since(t.0) > SignedDuration::from_secs(timeout_secs as i64)
+    timeout_secs > 0 && now.duration_since(t.0) > SignedDuration::from_secs(timeout_secs as i64)
 }
 
 /// The verdict for one pod, with notes, following kubectl's filter order: deleted long ago →
@@ -260,7 +259,10 @@ fn verdict_for(
         });
         if !exists {
             if !opts.force {
-                return (Verdict::Refuse(vec![RefuseReason::OrphanedDaemonSet]), notes);
+                return (
+                    Verdict::Refuse(vec![RefuseReason::OrphanedDaemonSet]),
+                    notes,
+                );
             }
             notes.push(format!("orphaned: DaemonSet {} is gone", ds.name));
         } else if opts.ignore_daemonsets {
@@ -311,7 +313,10 @@ fn pdb_key(pdb: &PodDisruptionBudget) -> String {
 
 /// The PDBs whose selector covers `pod` (same namespace; a PDB without selector covers
 /// nothing, an empty selector everything).
-pub fn pdbs_covering<'a>(pod: &Pod, pdbs: &'a [PodDisruptionBudget]) -> Vec<&'a PodDisruptionBudget> {
+pub fn pdbs_covering<'a>(
+    pod: &Pod,
+    pdbs: &'a [PodDisruptionBudget],
+) -> Vec<&'a PodDisruptionBudget> {
     let ns = pod.metadata.namespace.as_deref();
     pdbs.iter()
         .filter(|b| b.metadata.namespace.as_deref() == ns)
@@ -345,7 +350,10 @@ pub fn build_plan(snap: &DrainSnapshot, opts: &DrainOptions) -> DrainPlan {
                 owner: owner.reference(),
                 verdict,
                 notes,
-                pdbs: pdbs_covering(pod, &snap.pdbs).iter().map(|b| pdb_key(b)).collect(),
+                pdbs: pdbs_covering(pod, &snap.pdbs)
+                    .iter()
+                    .map(|b| pdb_key(b))
+                    .collect(),
                 requests: pod_requests(pod),
                 replaced,
                 finished: is_finished(pod),
@@ -400,23 +408,29 @@ fn refusal_findings(plan: &DrainPlan, opts: &DrainOptions) -> Vec<Finding> {
             .filter(move |p| p.verdict.removes() && p.notes.iter().any(|n| n.starts_with(note)))
     };
     let mut out = Vec::new();
-    let mut push = |id: &str, severity: Severity, pods: Vec<&PlannedPod>, what: String, hint: String| {
-        if !pods.is_empty() {
-            out.push(Finding::new(
-                severity,
-                id,
-                subject.clone(),
-                format!("{} pod(s) {what}: {}", pods.len(), list_names(pods.into_iter())),
-                hint,
-            ));
-        }
-    };
+    let mut push =
+        |id: &str, severity: Severity, pods: Vec<&PlannedPod>, what: String, hint: String| {
+            if !pods.is_empty() {
+                out.push(Finding::new(
+                    severity,
+                    id,
+                    subject.clone(),
+                    format!(
+                        "{} pod(s) {what}: {}",
+                        pods.len(),
+                        list_names(pods.into_iter())
+                    ),
+                    hint,
+                ));
+            }
+        };
     push(
         "drain.daemonset",
         Severity::Critical,
         refused_for(RefuseReason::DaemonSet).collect(),
         "managed by a DaemonSet, and --ignore-daemonsets=false refuses them".into(),
-        "drop --ignore-daemonsets=false: DaemonSet pods stay and are recreated at once anyway".into(),
+        "drop --ignore-daemonsets=false: DaemonSet pods stay and are recreated at once anyway"
+            .into(),
     );
     let mut bare: Vec<&PlannedPod> = refused_for(RefuseReason::NoController).collect();
     bare.extend(refused_for(RefuseReason::OrphanedDaemonSet));
@@ -501,17 +515,37 @@ fn pdb_findings(snap: &DrainSnapshot, plan: &DrainPlan, opts: &DrainOptions) -> 
         if covered.is_empty() {
             continue;
         }
-        let status = pdb.status.as_ref();
-        let allowed = status.map(|s| s.disruptions_allowed).unwrap_or(0);
-        let healthy = status.map(|s| s.current_healthy).unwrap_or(0);
-        let desired = status.map(|s| s.desired_healthy).unwrap_or(0);
-        let expected = status.map(|s| s.expected_pods).unwrap_or(0);
+        let Some(status) = pdb
+            .status
+            .as_ref()
+            .filter(|s| s.observed_generation.is_some())
+        else {
+            out.push(Finding::warning(
+                "drain.pdb-blocks",
+                format!("pdb/{key}"),
+                format!(
+                    "has no status yet (the disruption controller has not evaluated it): the API \
+                     may refuse evictions of {}",
+                    list_names(covered.into_iter())
+                ),
+                "check the PDB (`kubectl get pdb -A`) and the kube-controller-manager",
+            ));
+            continue;
+        };
+        let allowed = status.disruptions_allowed;
+        let healthy = status.current_healthy;
+        let desired = status.desired_healthy;
+        let expected = status.expected_pods;
         let owners: BTreeSet<&str> = covered.iter().map(|p| p.owner.as_str()).collect();
         let owners = owners.into_iter().collect::<Vec<_>>().join(", ");
         let unready: Vec<&PlannedPod> = covered
             .iter()
             .copied()
-            .filter(|p| pod_by_key.get(&p.key()).is_some_and(|pod| !is_pod_ready(pod)))
+            .filter(|p| {
+                pod_by_key
+                    .get(&p.key())
+                    .is_some_and(|pod| !is_pod_ready(pod))
+            })
             .collect();
         let always_allow = pdb
             .spec
@@ -540,12 +574,20 @@ fn pdb_findings(snap: &DrainSnapshot, plan: &DrainPlan, opts: &DrainOptions) -> 
                 ));
             }
             out.push(Finding::new(
-                if never { Severity::Critical } else { Severity::Warning },
+                if never {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
                 "drain.pdb-blocks",
                 format!("pdb/{key}"),
                 format!(
                     "allows 0 disruptions now ({numbers}){}: blocks {}",
-                    if never { " and never will as it stands" } else { "" },
+                    if never {
+                        " and never will as it stands"
+                    } else {
+                        ""
+                    },
                     list_names(covered.into_iter())
                 ),
                 hint,
@@ -587,7 +629,10 @@ fn pdb_findings(snap: &DrainSnapshot, plan: &DrainPlan, opts: &DrainOptions) -> 
 fn workload_key(pod: &Pod) -> Option<(String, String)> {
     let owner = owner_of(pod, &[]);
     match owner.kind {
-        OwnerKind::None | OwnerKind::DaemonSet | OwnerKind::Node | OwnerKind::Job
+        OwnerKind::None
+        | OwnerKind::DaemonSet
+        | OwnerKind::Node
+        | OwnerKind::Job
         | OwnerKind::CronJob => None,
         _ => Some((
             pod.metadata.namespace.clone().unwrap_or_default(),
@@ -650,16 +695,18 @@ fn room_findings(snap: &DrainSnapshot, plan: &DrainPlan) -> Vec<Finding> {
         .to_remove()
         .filter(|p| p.replaced && !p.finished)
         .filter_map(|p| {
-            let pod = snap.node_pods.iter().find(|q| q.metadata.uid.as_deref() == Some(p.uid.as_str()))?;
+            let pod = snap
+                .node_pods
+                .iter()
+                .find(|q| q.metadata.uid.as_deref() == Some(p.uid.as_str()))?;
             Some((p, pod))
         })
         .collect();
     if to_place.is_empty() {
         return Vec::new();
     }
-    to_place.sort_by_key(|(p, _)| {
-        std::cmp::Reverse((p.requests.memory_bytes, p.requests.cpu_millis))
-    });
+    to_place
+        .sort_by_key(|(p, _)| std::cmp::Reverse((p.requests.memory_bytes, p.requests.cpu_millis)));
     let mut rooms: Vec<Room> = snap
         .nodes
         .iter()
@@ -713,19 +760,37 @@ fn room_findings(snap: &DrainSnapshot, plan: &DrainPlan) -> Vec<Finding> {
     let detail: Vec<String> = unplaced
         .iter()
         .take(NAMES_SHOWN)
-        .map(|p| format!("{} ({})", p.key(), p.requests.describe()))
+        .map(|p| {
+            if p.requests.is_zero() {
+                p.key()
+            } else {
+                format!("{} ({})", p.key(), p.requests.describe())
+            }
+        })
         .collect();
     let more = unplaced.len().saturating_sub(NAMES_SHOWN);
+    let pods = if more > 0 {
+        format!("{} and {more} more", detail.join(", "))
+    } else {
+        detail.join(", ")
+    };
+    let message = if candidates == 0 {
+        format!(
+            "no other node is schedulable (Ready and not cordoned): the replacements of {} \
+             evicted pod(s) stay Pending: {pods}",
+            unplaced.len()
+        )
+    } else {
+        format!(
+            "{} of the evicted pods do not fit on the {candidates} other schedulable node(s) \
+             (requests, taints, nodeSelector, pod count): {pods}; their replacements stay Pending",
+            unplaced.len()
+        )
+    };
     vec![Finding::warning(
         "drain.no-room",
         format!("node/{}", plan.node),
-        format!(
-            "{} of the evicted pods do not fit on the {candidates} other schedulable node(s) \
-             (requests, taints, nodeSelector): {}{}; their replacements stay Pending",
-            unplaced.len(),
-            detail.join(", "),
-            if more > 0 { format!(" and {more} more") } else { String::new() }
-        ),
+        message,
         "add a node or free room before draining, or accept that these wait Pending",
     )]
 }
@@ -736,9 +801,14 @@ mod tests {
     use crate::fixtures::{node, now, pdb, pod};
     use serde_json::json;
 
-    fn snapshot(node_pods: Vec<Pod>, other_pods: Vec<Pod>, pdbs: Vec<PodDisruptionBudget>) -> DrainSnapshot {
+    fn snapshot(
+        node_pods: Vec<Pod>,
+        other_pods: Vec<Pod>,
+        pdbs: Vec<PodDisruptionBudget>,
+    ) -> DrainSnapshot {
         let ds: DaemonSet = serde_json::from_value(json!({
-            "metadata": {"name": "proxy", "namespace": "kube-system"}})).unwrap();
+            "metadata": {"name": "proxy", "namespace": "kube-system"}}))
+        .unwrap();
         let mut all = node_pods.clone();
         all.extend(other_pods);
         DrainSnapshot {
@@ -754,56 +824,143 @@ mod tests {
 
     fn kinds_of_pods() -> Vec<Pod> {
         vec![
-            pod("kube-system", "proxy-abc", "n1", "DaemonSet/proxy", json!({})),
-            pod("kube-system", "etcd-n1", "n1", "", json!({"metadata": {"annotations": {"kubernetes.io/config.mirror": "x"}}})),
+            pod(
+                "kube-system",
+                "proxy-abc",
+                "n1",
+                "DaemonSet/proxy",
+                json!({}),
+            ),
+            pod(
+                "kube-system",
+                "etcd-n1",
+                "n1",
+                "",
+                json!({"metadata": {"annotations": {"kubernetes.io/config.mirror": "x"}}}),
+            ),
             pod("ops", "debug", "n1", "", json!({})),
-            pod("web", "cache-5f6d-aaaaa", "n1", "ReplicaSet/cache-5f6d", json!({"spec": {"volumes": [{"name": "tmp", "emptyDir": {}}]}})),
+            pod(
+                "web",
+                "cache-5f6d-aaaaa",
+                "n1",
+                "ReplicaSet/cache-5f6d",
+                json!({"spec": {"volumes": [{"name": "tmp", "emptyDir": {}}]}}),
+            ),
             pod("db", "redis-0", "n1", "StatefulSet/redis", json!({})),
-            pod("web", "shop-7d9f-bbbbb", "n1", "ReplicaSet/shop-7d9f", json!({"metadata": {"labels": {"pod-template-hash": "7d9f"}}})),
-            pod("batch", "report-xyz", "n1", "Job/report", json!({"status": {"phase": "Succeeded"}})),
-            pod("ops", "done", "n1", "", json!({"status": {"phase": "Failed"}})),
+            pod(
+                "web",
+                "shop-7d9f-bbbbb",
+                "n1",
+                "ReplicaSet/shop-7d9f",
+                json!({"metadata": {"labels": {"pod-template-hash": "7d9f"}}}),
+            ),
+            pod(
+                "batch",
+                "report-xyz",
+                "n1",
+                "Job/report",
+                json!({"status": {"phase": "Succeeded"}}),
+            ),
+            pod(
+                "ops",
+                "done",
+                "n1",
+                "",
+                json!({"status": {"phase": "Failed"}}),
+            ),
             pod("kube-system", "orphan-x", "n1", "DaemonSet/gone", json!({})),
         ]
     }
 
     fn verdicts(plan: &DrainPlan) -> Vec<(String, Verdict)> {
-        plan.pods.iter().map(|p| (p.key(), p.verdict.clone())).collect()
+        plan.pods
+            .iter()
+            .map(|p| (p.key(), p.verdict.clone()))
+            .collect()
     }
 
     #[test]
     fn default_flags_refuse_like_kubectl_with_every_reason() {
-        let plan = build_plan(&snapshot(kinds_of_pods(), vec![], vec![]), &DrainOptions {
-            ignore_daemonsets: true,
-            ..Default::default()
-        });
+        let plan = build_plan(
+            &snapshot(kinds_of_pods(), vec![], vec![]),
+            &DrainOptions {
+                ignore_daemonsets: true,
+                ..Default::default()
+            },
+        );
         let v = verdicts(&plan);
         let get = |k: &str| v.iter().find(|(key, _)| key == k).unwrap().1.clone();
-        assert_eq!(get("kube-system/proxy-abc"), Verdict::Skip(SkipReason::DaemonSet));
-        assert_eq!(get("kube-system/etcd-n1"), Verdict::Skip(SkipReason::Mirror));
-        assert_eq!(get("ops/debug"), Verdict::Refuse(vec![RefuseReason::NoController]));
-        assert_eq!(get("web/cache-5f6d-aaaaa"), Verdict::Refuse(vec![RefuseReason::EmptyDir]));
+        assert_eq!(
+            get("kube-system/proxy-abc"),
+            Verdict::Skip(SkipReason::DaemonSet)
+        );
+        assert_eq!(
+            get("kube-system/etcd-n1"),
+            Verdict::Skip(SkipReason::Mirror)
+        );
+        assert_eq!(
+            get("ops/debug"),
+            Verdict::Refuse(vec![RefuseReason::NoController])
+        );
+        assert_eq!(
+            get("web/cache-5f6d-aaaaa"),
+            Verdict::Refuse(vec![RefuseReason::EmptyDir])
+        );
         assert_eq!(get("db/redis-0"), Verdict::Evict);
         assert_eq!(get("web/shop-7d9f-bbbbb"), Verdict::Evict);
-        assert_eq!(get("batch/report-xyz"), Verdict::Evict, "finished pods always go");
-        assert_eq!(get("ops/done"), Verdict::Evict, "finished bare pods need no --force");
-        assert_eq!(get("kube-system/orphan-x"), Verdict::Refuse(vec![RefuseReason::OrphanedDaemonSet]));
+        assert_eq!(
+            get("batch/report-xyz"),
+            Verdict::Evict,
+            "finished pods always go"
+        );
+        assert_eq!(
+            get("ops/done"),
+            Verdict::Evict,
+            "finished bare pods need no --force"
+        );
+        assert_eq!(
+            get("kube-system/orphan-x"),
+            Verdict::Refuse(vec![RefuseReason::OrphanedDaemonSet])
+        );
         assert_eq!(plan.missing_flags(), ["--delete-emptydir-data", "--force"]);
         assert!(plan.ignore_daemonsets_default);
         let ids: Vec<&str> = plan.findings.iter().map(|f| f.check.as_str()).collect();
-        assert_eq!(ids, ["drain.bare-pod", "drain.emptydir"]);
-        assert!(plan.findings[0].message.starts_with("2 pod(s) have no controller"), "{}", plan.findings[0].message);
-        let shop = plan.pods.iter().find(|p| p.name.starts_with("shop")).unwrap();
+        assert_eq!(
+            ids,
+            [
+                "drain.bare-pod",
+                "drain.emptydir",
+                "drain.last-replica",
+                "drain.last-replica"
+            ],
+            "redis and shop have no ready replica elsewhere"
+        );
+        assert!(
+            plan.findings[0]
+                .message
+                .starts_with("2 pod(s) have no controller"),
+            "{}",
+            plan.findings[0].message
+        );
+        let shop = plan
+            .pods
+            .iter()
+            .find(|p| p.name.starts_with("shop"))
+            .unwrap();
         assert_eq!(shop.owner, "Deployment/shop");
     }
 
     #[test]
     fn flags_turn_refusals_into_notes() {
-        let plan = build_plan(&snapshot(kinds_of_pods(), vec![], vec![]), &DrainOptions {
-            ignore_daemonsets: true,
-            delete_emptydir_data: true,
-            force: true,
-            ..Default::default()
-        });
+        let plan = build_plan(
+            &snapshot(kinds_of_pods(), vec![], vec![]),
+            &DrainOptions {
+                ignore_daemonsets: true,
+                delete_emptydir_data: true,
+                force: true,
+                ..Default::default()
+            },
+        );
         assert_eq!(plan.refused().count(), 0);
         assert_eq!(plan.to_remove().count(), 7);
         assert_eq!(plan.skipped().count(), 2);
@@ -811,49 +968,98 @@ mod tests {
         assert_eq!(debug.why(), "no controller: gone for good");
         let orphan = plan.pods.iter().find(|p| p.name == "orphan-x").unwrap();
         assert_eq!(orphan.verdict, Verdict::Evict);
-        let severities: Vec<(&str, Severity)> =
-            plan.findings.iter().map(|f| (f.check.as_str(), f.severity)).collect();
-        assert_eq!(severities, [("drain.bare-pod", Severity::Warning), ("drain.emptydir", Severity::Info)]);
+        let severities: Vec<(&str, Severity)> = plan
+            .findings
+            .iter()
+            .filter(|f| f.check != "drain.last-replica")
+            .map(|f| (f.check.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            severities,
+            [
+                ("drain.bare-pod", Severity::Warning),
+                ("drain.emptydir", Severity::Info)
+            ]
+        );
     }
 
     #[test]
     fn daemonsets_refused_when_not_ignored_and_a_bare_emptydir_pod_lists_both_flags() {
         let pods = vec![
-            pod("kube-system", "proxy-abc", "n1", "DaemonSet/proxy", json!({})),
-            pod("ops", "scratch", "n1", "", json!({"spec": {"volumes": [{"name": "d", "emptyDir": {}}]}})),
+            pod(
+                "kube-system",
+                "proxy-abc",
+                "n1",
+                "DaemonSet/proxy",
+                json!({}),
+            ),
+            pod(
+                "ops",
+                "scratch",
+                "n1",
+                "",
+                json!({"spec": {"volumes": [{"name": "d", "emptyDir": {}}]}}),
+            ),
         ];
         let plan = build_plan(&snapshot(pods, vec![], vec![]), &DrainOptions::default());
-        assert_eq!(plan.pods[0].verdict, Verdict::Refuse(vec![RefuseReason::DaemonSet]));
+        assert_eq!(
+            plan.pods[0].verdict,
+            Verdict::Refuse(vec![RefuseReason::DaemonSet])
+        );
         assert_eq!(
             plan.pods[1].verdict,
             Verdict::Refuse(vec![RefuseReason::EmptyDir, RefuseReason::NoController])
         );
-        assert_eq!(plan.pods[1].why(), "emptyDir data: needs --delete-emptydir-data; no controller: needs --force");
+        assert_eq!(
+            plan.pods[1].why(),
+            "emptyDir data: needs --delete-emptydir-data; no controller: needs --force"
+        );
         assert!(!plan.ignore_daemonsets_default);
         assert!(plan.findings.iter().any(|f| f.check == "drain.daemonset"));
     }
 
     #[test]
     fn disable_eviction_deletes_and_ignores_pdbs() {
-        let pods = vec![pod("web", "shop-1", "n1", "ReplicaSet/shop-7d9f", json!({}))];
+        let pods = vec![pod(
+            "web",
+            "shop-1",
+            "n1",
+            "ReplicaSet/shop-7d9f",
+            json!({}),
+        )];
         let pdbs = vec![pdb("web", "shop", "shop", 0, 1, 1, 1)];
-        let plan = build_plan(&snapshot(pods, vec![], pdbs), &DrainOptions {
-            disable_eviction: true,
-            ..Default::default()
-        });
+        let plan = build_plan(
+            &snapshot(pods, vec![], pdbs),
+            &DrainOptions {
+                disable_eviction: true,
+                ..Default::default()
+            },
+        );
         assert_eq!(plan.pods[0].verdict, Verdict::Delete);
         assert!(plan.findings.iter().all(|f| f.check != "drain.pdb-blocks"));
     }
 
     #[test]
     fn deleted_long_ago_is_skipped_only_with_the_timeout() {
-        let pods = vec![pod("web", "old-1", "n1", "ReplicaSet/old-1", json!({
-            "metadata": {"deletionTimestamp": crate::fixtures::ago(10)}}))];
-        let plan = build_plan(&snapshot(pods.clone(), vec![], vec![]), &DrainOptions {
-            skip_wait_for_delete_timeout: 60,
-            ..Default::default()
-        });
-        assert_eq!(plan.pods[0].verdict, Verdict::Skip(SkipReason::DeletedLongAgo));
+        let pods = vec![pod(
+            "web",
+            "old-1",
+            "n1",
+            "ReplicaSet/old-1",
+            json!({
+            "metadata": {"deletionTimestamp": crate::fixtures::ago(10)}}),
+        )];
+        let plan = build_plan(
+            &snapshot(pods.clone(), vec![], vec![]),
+            &DrainOptions {
+                skip_wait_for_delete_timeout: 60,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            plan.pods[0].verdict,
+            Verdict::Skip(SkipReason::DeletedLongAgo)
+        );
         let plan = build_plan(&snapshot(pods, vec![], vec![]), &DrainOptions::default());
         assert_eq!(plan.pods[0].verdict, Verdict::Evict);
         assert_eq!(plan.pods[0].notes, ["already terminating"]);
@@ -865,8 +1071,20 @@ mod tests {
             pod("web", "shop-1", "n1", "ReplicaSet/shop-7d9f", json!({})),
             pod("web", "shop-2", "n1", "ReplicaSet/shop-7d9f", json!({})),
             pod("db", "redis-0", "n1", "StatefulSet/redis", json!({})),
-            pod("api", "api-1", "n1", "ReplicaSet/api-55", json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}})),
-            pod("pay", "pay-1", "n1", "ReplicaSet/pay-1", json!({"metadata": {"labels": {"app": "pay", "tier": "x"}}})),
+            pod(
+                "api",
+                "api-1",
+                "n1",
+                "ReplicaSet/api-55",
+                json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}}),
+            ),
+            pod(
+                "pay",
+                "pay-1",
+                "n1",
+                "ReplicaSet/pay-1",
+                json!({"metadata": {"labels": {"app": "pay", "tier": "x"}}}),
+            ),
         ];
         let pdbs = vec![
             pdb("web", "shop", "shop", 1, 3, 2, 3),
@@ -882,38 +1100,142 @@ mod tests {
             .iter()
             .map(|f| (f.check.as_str(), f.subject.as_str(), f.severity))
             .collect();
-        assert!(f.contains(&("drain.pdb-blocks", "pdb/db/redis", Severity::Critical)), "{f:?}");
-        assert!(f.contains(&("drain.pdb-blocks", "pdb/api/api", Severity::Warning)), "{f:?}");
-        assert!(f.contains(&("drain.pdb-blocks", "pdb/web/shop", Severity::Info)), "{f:?}");
-        assert!(f.contains(&("drain.pdb-overlap", "pod/pay/pay-1", Severity::Critical)), "{f:?}");
-        let redis = plan.findings.iter().find(|f| f.subject == "pdb/db/redis").unwrap();
-        assert_eq!(redis.message, "allows 0 disruptions now (1 healthy of 1 expected, needs 1) and never will as it stands: blocks db/redis-0");
+        assert!(
+            f.contains(&("drain.pdb-blocks", "pdb/db/redis", Severity::Critical)),
+            "{f:?}"
+        );
+        assert!(
+            f.contains(&("drain.pdb-blocks", "pdb/api/api", Severity::Warning)),
+            "{f:?}"
+        );
+        assert!(
+            f.contains(&("drain.pdb-blocks", "pdb/web/shop", Severity::Info)),
+            "{f:?}"
+        );
+        assert!(
+            f.contains(&("drain.pdb-overlap", "pod/pay/pay-1", Severity::Critical)),
+            "{f:?}"
+        );
+        let redis = plan
+            .findings
+            .iter()
+            .find(|f| f.subject == "pdb/db/redis")
+            .unwrap();
+        assert_eq!(
+            redis.message,
+            "allows 0 disruptions now (1 healthy of 1 expected, needs 1) and never will as it stands: blocks db/redis-0"
+        );
         assert!(redis.hint.contains("scale StatefulSet/redis up"));
-        let api = plan.findings.iter().find(|f| f.subject == "pdb/api/api").unwrap();
+        let api = plan
+            .findings
+            .iter()
+            .find(|f| f.subject == "pdb/api/api")
+            .unwrap();
         assert!(api.hint.contains("waits until 2 more"), "{}", api.hint);
-        assert!(api.hint.contains("unhealthyPodEvictionPolicy: AlwaysAllow"), "{}", api.hint);
+        assert!(
+            api.hint.contains("unhealthyPodEvictionPolicy: AlwaysAllow"),
+            "{}",
+            api.hint
+        );
         let shop = plan.pods.iter().find(|p| p.name == "shop-1").unwrap();
         assert_eq!(shop.why(), "PDB web/shop");
     }
 
     #[test]
+    fn a_pdb_without_status_is_a_warning_not_a_verdict() {
+        let pods = vec![pod("web", "shop-1", "n1", "ReplicaSet/shop-1", json!({}))];
+        let fresh: PodDisruptionBudget = serde_json::from_value(json!({
+            "metadata": {"name": "shop", "namespace": "web"},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "shop"}}}}))
+        .unwrap();
+        let plan = build_plan(
+            &snapshot(pods, vec![], vec![fresh]),
+            &DrainOptions::default(),
+        );
+        let f = plan
+            .findings
+            .iter()
+            .find(|f| f.check == "drain.pdb-blocks")
+            .unwrap();
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.message.starts_with("has no status yet"), "{}", f.message);
+    }
+
+    #[test]
     fn last_ready_replicas_on_this_node() {
         let here = vec![
-            pod("web", "shop-7d9f-a", "n1", "ReplicaSet/shop-7d9f", json!({"metadata": {"labels": {"pod-template-hash": "7d9f"}}})),
-            pod("web", "shop-7d9f-b", "n1", "ReplicaSet/shop-7d9f", json!({"metadata": {"labels": {"pod-template-hash": "7d9f"}}})),
+            pod(
+                "web",
+                "shop-7d9f-a",
+                "n1",
+                "ReplicaSet/shop-7d9f",
+                json!({"metadata": {"labels": {"pod-template-hash": "7d9f"}}}),
+            ),
+            pod(
+                "web",
+                "shop-7d9f-b",
+                "n1",
+                "ReplicaSet/shop-7d9f",
+                json!({"metadata": {"labels": {"pod-template-hash": "7d9f"}}}),
+            ),
             pod("web", "cart-1", "n1", "ReplicaSet/cart-1", json!({})),
         ];
         let elsewhere = vec![
-            pod("web", "shop-7d9f-c", "n2", "ReplicaSet/shop-7d9f", json!({"metadata": {"labels": {"pod-template-hash": "7d9f"}},
-                "status": {"conditions": [{"type": "Ready", "status": "False"}]}})),
+            pod(
+                "web",
+                "shop-7d9f-c",
+                "n2",
+                "ReplicaSet/shop-7d9f",
+                json!({"metadata": {"labels": {"pod-template-hash": "7d9f"}},
+                "status": {"conditions": [{"type": "Ready", "status": "False"}]}}),
+            ),
             pod("web", "cart-2", "n2", "ReplicaSet/cart-1", json!({})),
         ];
         let plan = build_plan(&snapshot(here, elsewhere, vec![]), &DrainOptions::default());
-        let last: Vec<&Finding> = plan.findings.iter().filter(|f| f.check == "drain.last-replica").collect();
+        let last: Vec<&Finding> = plan
+            .findings
+            .iter()
+            .filter(|f| f.check == "drain.last-replica")
+            .collect();
         assert_eq!(last.len(), 1, "{:?}", plan.findings);
         assert_eq!(last[0].subject, "deployment/web/shop");
-        assert!(last[0].message.starts_with("all 2 ready replica(s) run on node n1"));
-        assert!(last[0].hint.contains("kubectl scale deployment/shop -n web --replicas=<one more>"));
+        assert!(
+            last[0]
+                .message
+                .starts_with("all 2 ready replica(s) run on node n1")
+        );
+        assert!(
+            last[0]
+                .hint
+                .contains("kubectl scale deployment/shop -n web --replicas=<one more>")
+        );
+    }
+
+    #[test]
+    fn no_other_schedulable_node_means_no_room() {
+        let pods = vec![pod("web", "shop-1", "n1", "ReplicaSet/shop-1", json!({}))];
+        let mut snap = snapshot(pods, vec![], vec![]);
+        snap.nodes = vec![
+            node("n1", json!({})),
+            node("n2", json!({"spec": {"unschedulable": true}})),
+        ];
+        let plan = build_plan(&snap, &DrainOptions::default());
+        let room = plan
+            .findings
+            .iter()
+            .find(|f| f.check == "drain.no-room")
+            .unwrap();
+        assert!(
+            room.message.starts_with("no other node is schedulable"),
+            "{}",
+            room.message
+        );
+        assert!(
+            room.message
+                .ends_with("web/shop-1 (cpu 100m, memory 128Mi)"),
+            "{}",
+            room.message
+        );
     }
 
     #[test]
@@ -926,24 +1248,65 @@ mod tests {
         let here = vec![
             big("big-a", "5Gi", json!({})),
             big("big-b", "5Gi", json!({})),
-            big("picky", "1Gi", json!({"spec": {"nodeSelector": {"disk": "ssd"}}})),
-            pod("ops", "bare", "n1", "", json!({"spec": {"containers": [{"name": "m", "resources": {"requests": {"memory": "7Gi"}}}]}})),
+            big(
+                "picky",
+                "1Gi",
+                json!({"spec": {"nodeSelector": {"disk": "ssd"}}}),
+            ),
+            pod(
+                "ops",
+                "bare",
+                "n1",
+                "",
+                json!({"spec": {"containers": [{"name": "m", "resources": {"requests": {"memory": "7Gi"}}}]}}),
+            ),
         ];
-        let elsewhere = vec![pod("web", "other", "n2", "ReplicaSet/x-1", json!({
-            "spec": {"containers": [{"name": "m", "resources": {"requests": {"cpu": "1", "memory": "2Gi"}}}]}}))];
+        let elsewhere = vec![pod(
+            "web",
+            "other",
+            "n2",
+            "ReplicaSet/x-1",
+            json!({
+            "spec": {"containers": [{"name": "m", "resources": {"requests": {"cpu": "1", "memory": "2Gi"}}}]}}),
+        )];
         let mut snap = snapshot(here, elsewhere, vec![]);
-        snap.nodes.push(node("n3-tainted", json!({"spec": {"taints": [{"key": "gpu", "effect": "NoSchedule"}]}})));
-        snap.nodes.push(node("n4-cordoned", json!({"spec": {"unschedulable": true}})));
-        let plan = build_plan(&snap, &DrainOptions { force: true, ..Default::default() });
-        let room: Vec<&Finding> = plan.findings.iter().filter(|f| f.check == "drain.no-room").collect();
+        snap.nodes.push(node(
+            "n3-tainted",
+            json!({"spec": {"taints": [{"key": "gpu", "effect": "NoSchedule"}]}}),
+        ));
+        snap.nodes.push(node(
+            "n4-cordoned",
+            json!({"spec": {"unschedulable": true}}),
+        ));
+        let plan = build_plan(
+            &snap,
+            &DrainOptions {
+                force: true,
+                ..Default::default()
+            },
+        );
+        let room: Vec<&Finding> = plan
+            .findings
+            .iter()
+            .filter(|f| f.check == "drain.no-room")
+            .collect();
         assert_eq!(room.len(), 1, "{:?}", plan.findings);
         assert!(
-            room[0].message.starts_with("2 of the evicted pods do not fit on the 2 other schedulable node(s)"),
+            room[0]
+                .message
+                .starts_with("2 of the evicted pods do not fit on the 2 other schedulable node(s)"),
             "{}",
             room[0].message
         );
-        assert!(room[0].message.contains("web/big-b (cpu 1, memory 5Gi)"), "{}", room[0].message);
+        assert!(
+            room[0].message.contains("web/big-b (cpu 1, memory 5Gi)"),
+            "{}",
+            room[0].message
+        );
         assert!(room[0].message.contains("web/picky"), "{}", room[0].message);
-        assert!(!room[0].message.contains("ops/bare"), "bare pods are not recreated");
+        assert!(
+            !room[0].message.contains("ops/bare"),
+            "bare pods are not recreated"
+        );
     }
 }

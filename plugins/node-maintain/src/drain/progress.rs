@@ -105,7 +105,10 @@ impl PodFate {
 
     /// True when the pod left as planned.
     pub fn is_done(&self) -> bool {
-        matches!(self, PodFate::Gone | PodFate::WouldGo | PodFate::SkippedWait)
+        matches!(
+            self,
+            PodFate::Gone | PodFate::WouldGo | PodFate::SkippedWait
+        )
     }
 }
 
@@ -124,9 +127,28 @@ pub struct TrackedPod {
     /// Where it stands.
     #[serde(flatten)]
     pub fate: PodFate,
+    /// 429 answers so far (kept while a retry is in flight).
+    #[serde(skip)]
+    pub refusals: u32,
+    /// What refused it last.
+    #[serde(skip)]
+    pub last_blocker: Option<String>,
 }
 
 impl TrackedPod {
+    /// A pod not tried yet.
+    pub fn new(namespace: &str, name: &str, uid: &str, pdbs: Vec<String>) -> Self {
+        TrackedPod {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            uid: uid.to_string(),
+            pdbs,
+            fate: PodFate::Waiting,
+            refusals: 0,
+            last_blocker: None,
+        }
+    }
+
     /// `ns/name`.
     pub fn key(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
@@ -201,7 +223,13 @@ impl DrainProgress {
     }
 
     /// Records the API's answer for pod `i` at `now`. `dry_run` answers end the pod there.
-    pub fn record(&mut self, i: usize, answer: EvictionAnswer, dry_run: bool, now: Instant) -> Change {
+    pub fn record(
+        &mut self,
+        i: usize,
+        answer: EvictionAnswer,
+        dry_run: bool,
+        now: Instant,
+    ) -> Change {
         let Some(p) = self.pods.get_mut(i) else {
             return Change::None;
         };
@@ -216,11 +244,10 @@ impl DrainProgress {
                     (None, [only]) => format!("PDB {only}"),
                     (None, _) => message.clone(),
                 };
-                let refusals = match &previous {
-                    PodFate::Blocked { refusals, .. } => refusals + 1,
-                    _ => 1,
-                };
-                let first = !matches!(&previous, PodFate::Blocked { by: old, .. } if *old == by);
+                p.refusals += 1;
+                let refusals = p.refusals;
+                let first = p.last_blocker.as_deref() != Some(by.as_str());
+                p.last_blocker = Some(by.clone());
                 if dry_run {
                     (
                         PodFate::Failed {
@@ -236,7 +263,11 @@ impl DrainProgress {
                             refusals,
                             retry_at: Some(now + retry_in),
                         },
-                        Change::Blocked { by, retry_in, first },
+                        Change::Blocked {
+                            by,
+                            retry_in,
+                            first,
+                        },
                     )
                 }
             }
@@ -336,13 +367,8 @@ mod tests {
     use super::*;
 
     fn tracked(name: &str, pdbs: &[&str]) -> TrackedPod {
-        TrackedPod {
-            namespace: "web".into(),
-            name: name.into(),
-            uid: format!("uid-{name}"),
-            pdbs: pdbs.iter().map(|s| s.to_string()).collect(),
-            fate: PodFate::Waiting,
-        }
+        let pdbs = pdbs.iter().map(|s| s.to_string()).collect();
+        TrackedPod::new("web", name, &format!("uid-{name}"), pdbs)
     }
 
     fn blocked(pdb: Option<&str>) -> EvictionAnswer {
@@ -376,23 +402,42 @@ mod tests {
             }
         );
         p.start(1);
-        assert_eq!(p.record(1, EvictionAnswer::Accepted, false, t0), Change::Accepted);
+        assert_eq!(
+            p.record(1, EvictionAnswer::Accepted, false, t0),
+            Change::Accepted
+        );
         assert_eq!(p.next_ready(t0), None, "a is waiting out its delay");
         assert_eq!(p.next_retry(), Some(t0 + Duration::from_secs(1)));
         let t1 = t0 + Duration::from_secs(1);
         assert_eq!(p.next_ready(t1), Some(0));
         p.start(0);
         let again = p.record(0, blocked(Some("shop")), false, t1);
-        assert!(matches!(again, Change::Blocked { first: false, retry_in, .. } if retry_in == Duration::from_secs(2)));
-        assert_eq!(p.blockers(), [("PDB web/shop".to_string(), vec!["web/a".to_string()])]);
-        assert_eq!(p.counts(), Counts { blocked: 1, terminating: 1, ..Default::default() });
+        assert!(
+            matches!(again, Change::Blocked { first: false, retry_in, .. } if retry_in == Duration::from_secs(2))
+        );
+        assert_eq!(
+            p.blockers(),
+            [("PDB web/shop".to_string(), vec!["web/a".to_string()])]
+        );
+        assert_eq!(
+            p.counts(),
+            Counts {
+                blocked: 1,
+                terminating: 1,
+                ..Default::default()
+            }
+        );
         assert!(!p.settled());
     }
 
     #[test]
     fn watch_events_finish_pods_and_not_found_counts_as_evicted() {
         let t0 = Instant::now();
-        let mut p = DrainProgress::new(vec![tracked("a", &[]), tracked("b", &[]), tracked("c", &[])]);
+        let mut p = DrainProgress::new(vec![
+            tracked("a", &[]),
+            tracked("b", &[]),
+            tracked("c", &[]),
+        ]);
         p.start(0);
         p.record(0, EvictionAnswer::Accepted, false, t0);
         p.start(1);
@@ -403,7 +448,10 @@ mod tests {
         // c disappears while its request is in flight: the late answer does not resurrect it.
         p.start(2);
         assert_eq!(p.observe_gone("uid-c"), Some(2));
-        assert_eq!(p.record(2, EvictionAnswer::Accepted, false, t0), Change::None);
+        assert_eq!(
+            p.record(2, EvictionAnswer::Accepted, false, t0),
+            Change::None
+        );
         assert!(p.complete());
     }
 
@@ -412,7 +460,12 @@ mod tests {
         let t0 = Instant::now();
         let mut p = DrainProgress::new(vec![tracked("a", &[]), tracked("b", &[])]);
         p.start(0);
-        p.record(0, EvictionAnswer::Failed("500: more than one PodDisruptionBudget".into()), false, t0);
+        p.record(
+            0,
+            EvictionAnswer::Failed("500: more than one PodDisruptionBudget".into()),
+            false,
+            t0,
+        );
         p.start(1);
         p.record(1, EvictionAnswer::Accepted, false, t0);
         let limit = Duration::from_secs(30);
@@ -436,6 +489,11 @@ mod tests {
         assert!(p.settled());
         assert_eq!(p.pods[1].fate, PodFate::WouldGo);
         assert_eq!(p.pods[0].fate.label(), "failed");
-        assert!(p.pods[0].fate.detail().contains("would be refused now: PDB web/shop"));
+        assert!(
+            p.pods[0]
+                .fate
+                .detail()
+                .contains("would be refused now: PDB web/shop")
+        );
     }
 }

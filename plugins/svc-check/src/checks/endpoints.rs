@@ -38,7 +38,12 @@ impl EndpointCounts {
 pub fn counts(view: &ServiceView) -> EndpointCounts {
     let mut c = EndpointCounts::default();
     if view.slices.is_empty() {
-        for subset in view.endpoints.and_then(|e| e.subsets.as_ref()).into_iter().flatten() {
+        for subset in view
+            .endpoints
+            .and_then(|e| e.subsets.as_ref())
+            .into_iter()
+            .flatten()
+        {
             let ready = subset.addresses.as_ref().map_or(0, Vec::len);
             c.ready += ready;
             c.serving += ready;
@@ -95,24 +100,44 @@ pub fn check(view: &ServiceView, counts: &EndpointCounts) -> Vec<Finding> {
                 "the EndpointSlice controller (kube-controller-manager) is not running or cannot write: check it".to_string(),
             )
         } else {
-            let reasons: BTreeSet<String> = not_ready.iter().map(|p| short_reason(p, view)).collect();
+            let reasons: BTreeSet<String> =
+                not_ready.iter().map(|p| short_reason(p, view)).collect();
             (
                 format!(
                     "{} pod(s) match, none is a ready endpoint: connections are refused or hang ({})",
                     view.pods.len(),
                     reasons.into_iter().collect::<Vec<_>>().join("; ")
                 ),
-                format!("fix the pods (see the not-ready findings below): kubectl describe pods -n {} -l {}", view.namespace, selector_arg(view)),
+                format!(
+                    "fix the pods (see the not-ready findings below): kubectl describe pods -n {} -l {}",
+                    view.namespace,
+                    selector_arg(view)
+                ),
             )
         };
-        findings.push(Finding::critical(catalog::NO_READY_ENDPOINTS, service_subject(view), message, hint));
+        findings.push(Finding::critical(
+            catalog::NO_READY_ENDPOINTS,
+            service_subject(view),
+            message,
+            hint,
+        ));
     }
     for pod in not_ready {
-        let reason = not_ready_reason(pod, view.pod_events.get(pod_name(pod)).map(Vec::as_slice).unwrap_or_default(), view.nodes);
+        let reason = not_ready_reason(
+            pod,
+            view.pod_events
+                .get(pod_name(pod))
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            view.nodes,
+        );
         findings.push(Finding::warning(
             catalog::NOT_READY_PODS,
             pod_subject(pod),
-            format!("not ready, so not an endpoint of service/{}: {}", view.name, reason.text),
+            format!(
+                "not ready, so not an endpoint of service/{}: {}",
+                view.name, reason.text
+            ),
             reason.hint(pod, view.namespace),
         ));
     }
@@ -129,7 +154,14 @@ fn selector_arg(view: &ServiceView) -> String {
 }
 
 fn short_reason(pod: &Pod, view: &ServiceView) -> String {
-    let r = not_ready_reason(pod, view.pod_events.get(pod_name(pod)).map(Vec::as_slice).unwrap_or_default(), view.nodes);
+    let r = not_ready_reason(
+        pod,
+        view.pod_events
+            .get(pod_name(pod))
+            .map(Vec::as_slice)
+            .unwrap_or_default(),
+        view.nodes,
+    );
     r.kind.label().to_string()
 }
 
@@ -202,19 +234,38 @@ pub fn not_ready_reason(pod: &Pod, events: &[&Event], nodes: Option<&[Node]>) ->
         return reason(NotReadyKind::Terminating, "terminating".into());
     }
     let status = pod.status.as_ref();
-    let conditions = status.and_then(|s| s.conditions.as_deref()).unwrap_or_default();
-    if let Some(c) = conditions.iter().find(|c| c.type_ == "PodScheduled" && c.status == "False") {
-        let msg = c.message.clone().or_else(|| latest(events, "FailedScheduling")).unwrap_or_default();
-        return reason(NotReadyKind::Unschedulable, format!("Pending, not scheduled: {msg}"));
+    let conditions = status
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    if let Some(c) = conditions
+        .iter()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+    {
+        let msg = c
+            .message
+            .clone()
+            .or_else(|| latest(events, "FailedScheduling"))
+            .unwrap_or_default();
+        return reason(
+            NotReadyKind::Unschedulable,
+            format!("Pending, not scheduled: {msg}"),
+        );
     }
     let node = pod.spec.as_ref().and_then(|s| s.node_name.as_deref());
     if let (Some(node), Some(nodes)) = (node, nodes)
-        && let Some(n) = nodes.iter().find(|n| n.metadata.name.as_deref() == Some(node))
+        && let Some(n) = nodes
+            .iter()
+            .find(|n| n.metadata.name.as_deref() == Some(node))
         && !node_is_ready(n)
     {
-        return reason(NotReadyKind::NodeNotReady, format!("its node {node} is not Ready"));
+        return reason(
+            NotReadyKind::NodeNotReady,
+            format!("its node {node} is not Ready"),
+        );
     }
-    let containers = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    let containers = status
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
     for cs in containers.iter().filter(|c| !c.ready) {
         let state = cs.state.as_ref();
         if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
@@ -223,26 +274,56 @@ pub fn not_ready_reason(pod: &Pod, events: &[&Event], nodes: Option<&[Node]>) ->
                 .last_state
                 .as_ref()
                 .and_then(|s| s.terminated.as_ref())
-                .map(|t| format!(", last exit {} (code {})", t.reason.as_deref().unwrap_or("Error"), t.exit_code))
+                .map(|t| {
+                    format!(
+                        ", last exit {} (code {})",
+                        t.reason.as_deref().unwrap_or("Error"),
+                        t.exit_code
+                    )
+                })
                 .unwrap_or_default();
-            let msg = w.message.as_deref().map(|m| format!(": {}", first_line(m))).unwrap_or_default();
+            let msg = w
+                .message
+                .as_deref()
+                .map(|m| format!(": {}", first_line(m)))
+                .unwrap_or_default();
             let kind = match why {
                 "CrashLoopBackOff" | "RunContainerError" => NotReadyKind::Crashing,
                 "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => NotReadyKind::ImagePull,
                 _ => NotReadyKind::Waiting,
             };
-            return reason(kind, format!("container {} {why}{msg} ({} restarts{last})", cs.name, cs.restart_count));
+            return reason(
+                kind,
+                format!(
+                    "container {} {why}{msg} ({} restarts{last})",
+                    cs.name, cs.restart_count
+                ),
+            );
         }
         if state.and_then(|s| s.running.as_ref()).is_some() {
             return match probe_failure(events) {
-                Some(p) => reason(NotReadyKind::ProbeFailing, format!("container {} running, {p}", cs.name)),
-                None => reason(NotReadyKind::NotReady, format!("container {} running but not ready (readiness probe not passing yet)", cs.name)),
+                Some(p) => reason(
+                    NotReadyKind::ProbeFailing,
+                    format!("container {} running, {p}", cs.name),
+                ),
+                None => reason(
+                    NotReadyKind::NotReady,
+                    format!(
+                        "container {} running but not ready (readiness probe not passing yet)",
+                        cs.name
+                    ),
+                ),
             };
         }
         if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
             return reason(
                 NotReadyKind::Crashing,
-                format!("container {} terminated: {} (code {})", cs.name, t.reason.as_deref().unwrap_or("Error"), t.exit_code),
+                format!(
+                    "container {} terminated: {} (code {})",
+                    cs.name,
+                    t.reason.as_deref().unwrap_or("Error"),
+                    t.exit_code
+                ),
             );
         }
     }
@@ -259,7 +340,12 @@ pub fn not_ready_reason(pod: &Pod, events: &[&Event], nodes: Option<&[Node]>) ->
                 .join(": ")
         })
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| format!("phase {}", status.and_then(|s| s.phase.as_deref()).unwrap_or("Unknown")));
+        .unwrap_or_else(|| {
+            format!(
+                "phase {}",
+                status.and_then(|s| s.phase.as_deref()).unwrap_or("Unknown")
+            )
+        });
     reason(NotReadyKind::NotReady, detail)
 }
 
@@ -268,11 +354,24 @@ fn probe_failure(events: &[&Event]) -> Option<String> {
     let ev = events
         .iter()
         .filter(|e| e.reason.as_deref() == Some("Unhealthy"))
-        .filter(|e| e.message.as_deref().is_some_and(|m| m.starts_with("Readiness probe")))
+        .filter(|e| {
+            e.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("Readiness probe"))
+        })
         .max_by_key(|e| event_time(e))?;
-    let count = ev.series.as_ref().and_then(|s| s.count).or(ev.count).unwrap_or(1);
+    let count = ev
+        .series
+        .as_ref()
+        .and_then(|s| s.count)
+        .or(ev.count)
+        .unwrap_or(1);
     let msg = first_line(ev.message.as_deref().unwrap_or_default());
-    Some(if count > 1 { format!("{msg} (x{count})") } else { msg.to_string() })
+    Some(if count > 1 {
+        format!("{msg} (x{count})")
+    } else {
+        msg.to_string()
+    })
 }
 
 fn latest(events: &[&Event], reason: &str) -> Option<String> {
@@ -319,7 +418,8 @@ mod tests {
 
     fn crashing(name: &str) -> Value {
         let mut p = pod("a", name, json!({"app": "web"}));
-        p["status"]["conditions"] = json!([{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]);
+        p["status"]["conditions"] =
+            json!([{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]);
         p["status"]["containerStatuses"] = json!([{"name": "app", "ready": false, "restartCount": 7, "image": "i", "imageID": "",
             "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}},
             "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]);
@@ -336,10 +436,23 @@ mod tests {
             {"addresses": ["10.0.0.4"]}
         ]);
         let dup = json!([{"addresses": ["10.0.0.1"], "conditions": {"ready": true}}]);
-        let f = fetched(vec![svc], vec![], vec![slice("web", eps), slice("web", dup)], vec![]);
+        let f = fetched(
+            vec![svc],
+            vec![],
+            vec![slice("web", eps), slice("web", dup)],
+            vec![],
+        );
         let idx = Index::build(&f);
         let c = counts(&idx.view(&f.services[0]));
-        assert_eq!(c, EndpointCounts { ready: 2, serving: 3, terminating: 1, not_ready: 1 });
+        assert_eq!(
+            c,
+            EndpointCounts {
+                ready: 2,
+                serving: 3,
+                terminating: 1,
+                not_ready: 1
+            }
+        );
         assert_eq!(c.total(), 4);
     }
 
@@ -347,17 +460,34 @@ mod tests {
     fn no_ready_endpoint_is_critical_and_names_the_crash() {
         let svc = json!({"metadata": {"name": "web", "namespace": "a"}, "spec": {"selector": {"app": "web"}}});
         let eps = json!([{"addresses": ["10.0.0.1"], "conditions": {"ready": false}}]);
-        let f = fetched(vec![svc], vec![crashing("web-1")], vec![slice("web", eps)], vec![]);
+        let f = fetched(
+            vec![svc],
+            vec![crashing("web-1")],
+            vec![slice("web", eps)],
+            vec![],
+        );
         let idx = Index::build(&f);
         let view = idx.view(&f.services[0]);
         let findings = check(&view, &counts(&view));
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[0].check, catalog::NO_READY_ENDPOINTS);
-        assert!(findings[0].message.contains("crashing"), "{}", findings[0].message);
+        assert!(
+            findings[0].message.contains("crashing"),
+            "{}",
+            findings[0].message
+        );
         assert_eq!(findings[1].check, catalog::NOT_READY_PODS);
         assert_eq!(findings[1].subject, "pod/a/web-1");
-        assert!(findings[1].message.contains("CrashLoopBackOff"), "{}", findings[1].message);
-        assert!(findings[1].message.contains("OOMKilled"), "{}", findings[1].message);
+        assert!(
+            findings[1].message.contains("CrashLoopBackOff"),
+            "{}",
+            findings[1].message
+        );
+        assert!(
+            findings[1].message.contains("OOMKilled"),
+            "{}",
+            findings[1].message
+        );
         assert!(findings[1].hint.contains("--previous"));
     }
 
@@ -385,20 +515,29 @@ mod tests {
         let mut lost = pod("a", "q", json!({}));
         lost["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
         let node: Node = serde_json::from_value(json!({"metadata": {"name": "node-1"},
-            "status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}})).unwrap();
+            "status": {"conditions": [{"type": "Ready", "status": "Unknown"}]}}))
+        .unwrap();
         let f = fetched(vec![], vec![pending, lost], vec![], vec![]);
         let nodes = [node];
         let r = not_ready_reason(&f.pods[0], &[], Some(&nodes));
         assert_eq!(r.kind, NotReadyKind::Unschedulable);
         assert!(r.text.contains("Insufficient memory"));
-        assert_eq!(not_ready_reason(&f.pods[1], &[], Some(&nodes)).kind, NotReadyKind::NodeNotReady);
+        assert_eq!(
+            not_ready_reason(&f.pods[1], &[], Some(&nodes)).kind,
+            NotReadyKind::NodeNotReady
+        );
     }
 
     #[test]
     fn ready_service_has_no_findings() {
         let svc = json!({"metadata": {"name": "web", "namespace": "a"}, "spec": {"selector": {"app": "web"}}});
         let eps = json!([{"addresses": ["10.0.0.1"], "conditions": {"ready": true}}]);
-        let f = fetched(vec![svc], vec![pod("a", "web-1", json!({"app": "web"}))], vec![slice("web", eps)], vec![]);
+        let f = fetched(
+            vec![svc],
+            vec![pod("a", "web-1", json!({"app": "web"}))],
+            vec![slice("web", eps)],
+            vec![],
+        );
         let idx = Index::build(&f);
         let view = idx.view(&f.services[0]);
         assert!(check(&view, &counts(&view)).is_empty());

@@ -46,7 +46,11 @@ pub fn pod_owner(pod: &Pod) -> Option<String> {
 
 /// The distinct owners of `pods`, sorted (`deployment/web`, `statefulset/db`).
 pub fn owners_of<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> Vec<String> {
-    pods.into_iter().filter_map(pod_owner).collect::<BTreeSet<_>>().into_iter().collect()
+    pods.into_iter()
+        .filter_map(pod_owner)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// "the pod template of deployment/web" or "the pods' template" when no owner is known.
@@ -70,7 +74,10 @@ pub fn list_names<S: AsRef<str>>(names: &[S], max: usize) -> String {
 
 /// The Service's type (`ClusterIP` when unset).
 pub fn service_type(svc: &Service) -> &str {
-    svc.spec.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("ClusterIP")
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.type_.as_deref())
+        .unwrap_or("ClusterIP")
 }
 
 /// True for `clusterIP: None` (headless).

@@ -111,7 +111,9 @@ pub fn resolve<'p>(pod: &'p Pod, target: &Target, proto: &str) -> Option<(&'p st
 pub fn pod_port(pod: &Pod, port: &ServicePort) -> Option<i32> {
     match Target::of(port) {
         Target::Number(n) => Some(n),
-        target @ Target::Name(_) => resolve(pod, &target, protocol(port.protocol.as_ref())).map(|(_, n)| n),
+        target @ Target::Name(_) => {
+            resolve(pod, &target, protocol(port.protocol.as_ref())).map(|(_, n)| n)
+        }
     }
 }
 
@@ -122,8 +124,17 @@ fn declared(pods: &[&Pod]) -> Vec<String> {
         .flat_map(|p| serving_containers(p))
         .flat_map(|c| {
             ports_of(c).iter().map(move |p| {
-                let name = p.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-                format!("{}:{}/{}{name}", c.name, p.container_port, protocol(p.protocol.as_ref()))
+                let name = p
+                    .name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
+                format!(
+                    "{}:{}/{}{name}",
+                    c.name,
+                    p.container_port,
+                    protocol(p.protocol.as_ref())
+                )
             })
         })
         .collect();
@@ -174,7 +185,11 @@ pub fn check(view: &ServiceView) -> (Vec<PortReport>, Vec<Finding>) {
 
 fn describe(port: &ServicePort) -> String {
     match port.name.as_deref() {
-        Some(n) if !n.is_empty() => format!("port {n} ({}/{})", port.port, protocol(port.protocol.as_ref())),
+        Some(n) if !n.is_empty() => format!(
+            "port {n} ({}/{})",
+            port.port,
+            protocol(port.protocol.as_ref())
+        ),
         _ => format!("port {}/{}", port.port, protocol(port.protocol.as_ref())),
     }
 }
@@ -186,8 +201,19 @@ fn patch_target(view: &ServiceView, index: usize, value: &str) -> String {
     )
 }
 
-fn check_target(view: &ServiceView, index: usize, port: &ServicePort, target: &Target, proto: &str) -> Vec<Finding> {
-    let unresolved: Vec<&Pod> = view.pods.iter().copied().filter(|p| resolve(p, target, proto).is_none()).collect();
+fn check_target(
+    view: &ServiceView,
+    index: usize,
+    port: &ServicePort,
+    target: &Target,
+    proto: &str,
+) -> Vec<Finding> {
+    let unresolved: Vec<&Pod> = view
+        .pods
+        .iter()
+        .copied()
+        .filter(|p| resolve(p, target, proto).is_none())
+        .collect();
     if unresolved.is_empty() {
         return Vec::new();
     }
@@ -203,24 +229,43 @@ fn check_target(view: &ServiceView, index: usize, port: &ServicePort, target: &T
     let which = if all {
         format!("any of the {} matched pod(s)", view.pods.len())
     } else {
-        format!("{} of {} matched pods ({})", unresolved.len(), view.pods.len(), list_names(&unresolved.iter().map(|p| pod_name(p)).collect::<Vec<_>>(), 3))
+        format!(
+            "{} of {} matched pods ({})",
+            unresolved.len(),
+            view.pods.len(),
+            list_names(
+                &unresolved.iter().map(|p| pod_name(p)).collect::<Vec<_>>(),
+                3
+            )
+        )
     };
     // A container port with the right name or number but another protocol.
-    let other_protocol = unresolved.iter().flat_map(|p| serving_containers(p)).flat_map(|c| ports_of(c).iter()).find(|p| {
-        let same_port = match target {
-            Target::Name(n) => p.name.as_deref() == Some(n.as_str()),
-            Target::Number(n) => p.container_port == *n,
-        };
-        same_port && protocol(p.protocol.as_ref()) != proto
-    });
+    let other_protocol = unresolved
+        .iter()
+        .flat_map(|p| serving_containers(p))
+        .flat_map(|c| ports_of(c).iter())
+        .find(|p| {
+            let same_port = match target {
+                Target::Name(n) => p.name.as_deref() == Some(n.as_str()),
+                Target::Number(n) => p.container_port == *n,
+            };
+            same_port && protocol(p.protocol.as_ref()) != proto
+        });
     if let Some(p) = other_protocol {
         let theirs = protocol(p.protocol.as_ref());
         let effect = match target {
             Target::Name(_) => "the name does not resolve, so the port gets no endpoints",
             Target::Number(_) => "traffic arrives on a protocol the container does not declare",
         };
-        let message = format!("{} targets {} over {proto} but the container declares it over {theirs} in {which}: {effect}", describe(port), target.shown());
-        let hint = format!("set the Service port's protocol to {theirs}, or declare the port as {proto} in {}", template_of(&owners));
+        let message = format!(
+            "{} targets {} over {proto} but the container declares it over {theirs} in {which}: {effect}",
+            describe(port),
+            target.shown()
+        );
+        let hint = format!(
+            "set the Service port's protocol to {theirs}, or declare the port as {proto} in {}",
+            template_of(&owners)
+        );
         let severity_named = matches!(target, Target::Name(_)) && all;
         return vec![if severity_named {
             Finding::critical(catalog::PROTOCOL_MISMATCH, subject, message, hint)
@@ -238,13 +283,22 @@ fn check_target(view: &ServiceView, index: usize, port: &ServicePort, target: &T
         .into_iter()
         .collect();
     let change = match candidates.as_slice() {
-        [only] => format!("set targetPort to {only}: {}", patch_target(view, index, &only.to_string())),
+        [only] => format!(
+            "set targetPort to {only}: {}",
+            patch_target(view, index, &only.to_string())
+        ),
         _ => "set targetPort to a port the container declares".to_string(),
     };
     match target {
         Target::Name(name) => {
-            let message = format!("{} targets the port named {name:?}, which no container declares in {which} ({declared_text}): that port gets no endpoints", describe(port));
-            let hint = format!("{change}, or name the container port {name:?} in {}", template_of(&owners));
+            let message = format!(
+                "{} targets the port named {name:?}, which no container declares in {which} ({declared_text}): that port gets no endpoints",
+                describe(port)
+            );
+            let hint = format!(
+                "{change}, or name the container port {name:?} in {}",
+                template_of(&owners)
+            );
             vec![if all {
                 Finding::critical(catalog::TARGET_PORT_UNKNOWN_NAME, subject, message, hint)
             } else {
@@ -254,8 +308,16 @@ fn check_target(view: &ServiceView, index: usize, port: &ServicePort, target: &T
         Target::Number(n) => vec![Finding::warning(
             catalog::TARGET_PORT_UNDECLARED,
             subject,
-            format!("{} targets port {n}, which no container declares in {which} ({declared_text}); the app may still listen on it", describe(port)),
-            format!("{change}, or declare containerPort {n} in {}; kubectl svc-check {} -n {} --probe tells whether it listens", template_of(&owners), view.name, view.namespace),
+            format!(
+                "{} targets port {n}, which no container declares in {which} ({declared_text}); the app may still listen on it",
+                describe(port)
+            ),
+            format!(
+                "{change}, or declare containerPort {n} in {}; kubectl svc-check {} -n {} --probe tells whether it listens",
+                template_of(&owners),
+                view.name,
+                view.namespace
+            ),
         )],
     }
 }
@@ -280,7 +342,10 @@ mod tests {
 
     #[test]
     fn declared_number_and_name_resolve() {
-        let (reports, findings) = run(json!([{"name": "h", "port": 80, "targetPort": "http"}, {"port": 81, "targetPort": 8080}]), vec![web()]);
+        let (reports, findings) = run(
+            json!([{"name": "h", "port": 80, "targetPort": "http"}, {"port": 81, "targetPort": 8080}]),
+            vec![web()],
+        );
         assert!(findings.is_empty(), "{findings:?}");
         assert_eq!(reports[0].resolved, ["app:8080/TCP"]);
         assert_eq!(reports[1].target_port, "8080");
@@ -292,8 +357,18 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].check, catalog::TARGET_PORT_UNDECLARED);
         assert_eq!(findings[0].severity, runbook::Severity::Warning);
-        assert!(findings[0].message.contains("app:8080/TCP (http)"), "{}", findings[0].message);
-        assert!(findings[0].hint.contains(r#""path":"/spec/ports/0/targetPort","value":8080"#), "{}", findings[0].hint);
+        assert!(
+            findings[0].message.contains("app:8080/TCP (http)"),
+            "{}",
+            findings[0].message
+        );
+        assert!(
+            findings[0]
+                .hint
+                .contains(r#""path":"/spec/ports/0/targetPort","value":8080"#),
+            "{}",
+            findings[0].hint
+        );
     }
 
     #[test]
@@ -305,10 +380,16 @@ mod tests {
 
     #[test]
     fn protocol_mismatch_on_a_named_port_is_critical() {
-        let (_, findings) = run(json!([{"port": 53, "targetPort": "http", "protocol": "UDP"}]), vec![web()]);
+        let (_, findings) = run(
+            json!([{"port": 53, "targetPort": "http", "protocol": "UDP"}]),
+            vec![web()],
+        );
         assert_eq!(findings[0].check, catalog::PROTOCOL_MISMATCH);
         assert_eq!(findings[0].severity, runbook::Severity::Critical);
-        let (_, findings) = run(json!([{"port": 53, "targetPort": 8080, "protocol": "UDP"}]), vec![web()]);
+        let (_, findings) = run(
+            json!([{"port": 53, "targetPort": 8080, "protocol": "UDP"}]),
+            vec![web()],
+        );
         assert_eq!(findings[0].severity, runbook::Severity::Warning);
     }
 
@@ -323,7 +404,8 @@ mod tests {
     #[test]
     fn pod_port_resolves_names_for_probing() {
         let f = fetched(vec![], vec![web()], vec![], vec![]);
-        let port: ServicePort = serde_json::from_value(json!({"port": 80, "targetPort": "http"})).unwrap();
+        let port: ServicePort =
+            serde_json::from_value(json!({"port": 80, "targetPort": "http"})).unwrap();
         assert_eq!(pod_port(&f.pods[0], &port), Some(8080));
         let port: ServicePort = serde_json::from_value(json!({"port": 80})).unwrap();
         assert_eq!(pod_port(&f.pods[0], &port), Some(80));

@@ -15,7 +15,12 @@ use crate::index::ServiceView;
 /// The containers of `pod` that serve the Service: those that resolve one of its target ports,
 /// or every serving container when none does.
 fn serving<'p>(pod: &'p Pod, view: &ServiceView) -> Vec<&'p Container> {
-    let ports = view.service.spec.as_ref().and_then(|s| s.ports.as_deref()).unwrap_or_default();
+    let ports = view
+        .service
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or_default();
     let names: BTreeSet<&str> = ports
         .iter()
         .filter_map(|p| resolve(pod, &Target::of(p), protocol(p.protocol.as_ref())).map(|(c, _)| c))
@@ -24,13 +29,20 @@ fn serving<'p>(pod: &'p Pod, view: &ServiceView) -> Vec<&'p Container> {
     if names.is_empty() {
         all
     } else {
-        all.into_iter().filter(|c| names.contains(c.name.as_str())).collect()
+        all.into_iter()
+            .filter(|c| names.contains(c.name.as_str()))
+            .collect()
     }
 }
 
 /// The first target port number the pod serves, for the probe suggested in hints.
 fn first_port(pod: &Pod, view: &ServiceView) -> Option<i32> {
-    let ports = view.service.spec.as_ref().and_then(|s| s.ports.as_deref()).unwrap_or_default();
+    let ports = view
+        .service
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or_default();
     ports.iter().find_map(|p| super::ports::pod_port(pod, p))
 }
 
@@ -98,7 +110,7 @@ fn exec_probes(view: &ServiceView) -> Option<Finding> {
     let mut pods = Vec::new();
     for pod in &view.pods {
         let mut has = false;
-        for c in serving_containers(pod) {
+        for c in serving(pod, view) {
             for probe in [
                 exec_probe("readinessProbe", c.readiness_probe.as_ref()),
                 exec_probe("livenessProbe", c.liveness_probe.as_ref()),
@@ -121,10 +133,16 @@ fn exec_probes(view: &ServiceView) -> Option<Finding> {
         let name = super::pod_name(p);
         view.pod_events.get(name).into_iter().flatten().any(|e| {
             e.reason.as_deref() == Some("Unhealthy")
-                && e.message.as_deref().is_some_and(|m| m.contains("timed out") || m.contains("deadline exceeded"))
+                && e.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("timed out") || m.contains("deadline exceeded"))
         })
     });
-    let busy = if timeouts { "; probe timeouts were reported on these pods, a sign the node or pod is busy" } else { "" };
+    let busy = if timeouts {
+        "; probe timeouts were reported on these pods, a sign the node or pod is busy"
+    } else {
+        ""
+    };
     let owners = owners_of(pods.iter().copied());
     Some(Finding::info(
         catalog::EXEC_PROBE,
@@ -134,7 +152,10 @@ fn exec_probes(view: &ServiceView) -> Option<Finding> {
             pods.len(),
             seen.into_iter().collect::<Vec<_>>().join(", ")
         ),
-        format!("prefer tcpSocket or httpGet probes in {} (runbook 003)", template_of(&owners)),
+        format!(
+            "prefer tcpSocket or httpGet probes in {} (runbook 003)",
+            template_of(&owners)
+        ),
     ))
 }
 
@@ -158,25 +179,55 @@ mod tests {
 
     #[test]
     fn probe_present_is_quiet() {
-        assert!(run(spec(), vec![pod("a", "web-1", json!({"app": "web"}))], vec![]).is_empty());
+        assert!(
+            run(
+                spec(),
+                vec![pod("a", "web-1", json!({"app": "web"}))],
+                vec![]
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn missing_probe_names_container_and_port() {
         let mut p = pod("a", "web-1", json!({"app": "web"}));
-        p["spec"]["containers"][0].as_object_mut().unwrap().remove("readinessProbe");
-        p["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "sidecar", "readinessProbe": {"exec": {"command": ["true"]}}}));
+        p["spec"]["containers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("readinessProbe");
+        p["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "sidecar", "readinessProbe": {"exec": {"command": ["true"]}}}));
         let f = run(spec(), vec![p], vec![]);
-        let missing = f.iter().find(|f| f.check == catalog::NO_READINESS_PROBE).expect("missing probe finding");
-        assert!(missing.message.contains("1 of 1 matched pod(s) have no readinessProbe on container app"), "{}", missing.message);
-        assert!(missing.hint.contains("tcpSocket: {port: 8080}"), "{}", missing.hint);
-        assert!(f.iter().all(|f| f.check != catalog::EXEC_PROBE), "the sidecar does not serve the port");
+        let missing = f
+            .iter()
+            .find(|f| f.check == catalog::NO_READINESS_PROBE)
+            .expect("missing probe finding");
+        assert!(
+            missing
+                .message
+                .contains("1 of 1 matched pod(s) have no readinessProbe on container app"),
+            "{}",
+            missing.message
+        );
+        assert!(
+            missing.hint.contains("tcpSocket: {port: 8080}"),
+            "{}",
+            missing.hint
+        );
+        assert!(
+            f.iter().all(|f| f.check != catalog::EXEC_PROBE),
+            "the sidecar does not serve the port"
+        );
     }
 
     #[test]
     fn exec_probes_are_info_and_mention_timeouts() {
         let mut p = pod("a", "web-1", json!({"app": "web"}));
-        p["spec"]["containers"][0]["readinessProbe"] = json!({"exec": {"command": ["cat", "/tmp/ready"]}, "periodSeconds": 2});
+        p["spec"]["containers"][0]["readinessProbe"] =
+            json!({"exec": {"command": ["cat", "/tmp/ready"]}, "periodSeconds": 2});
         let ev = json!({"metadata": {"name": "e", "namespace": "a"}, "involvedObject": {"kind": "Pod", "name": "web-1", "namespace": "a"},
             "reason": "Unhealthy", "message": "Readiness probe errored: command timed out"});
         let f = run(spec(), vec![p], vec![ev]);

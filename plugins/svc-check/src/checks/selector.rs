@@ -16,26 +16,49 @@ use crate::index::{ServiceView, is_finished};
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LabelDiff {
     /// The pod has `key` with a value one typo away.
-    TypoValue { key: String, want: String, have: String },
+    TypoValue {
+        key: String,
+        want: String,
+        have: String,
+    },
     /// The pod has a key one typo away carrying the wanted value.
-    TypoKey { want: String, have: String, value: String },
+    TypoKey {
+        want: String,
+        have: String,
+        value: String,
+    },
     /// The pod has `key` with another value.
-    OtherValue { key: String, want: String, have: String },
+    OtherValue {
+        key: String,
+        want: String,
+        have: String,
+    },
     /// The pod has no such key.
     Missing { key: String, want: String },
 }
 
 impl LabelDiff {
     fn is_typo(&self) -> bool {
-        matches!(self, LabelDiff::TypoValue { .. } | LabelDiff::TypoKey { .. })
+        matches!(
+            self,
+            LabelDiff::TypoValue { .. } | LabelDiff::TypoKey { .. }
+        )
     }
 
     fn describe(&self) -> String {
         match self {
-            LabelDiff::TypoValue { key, want, have } => format!("{key}={have} (selector wants {key}={want})"),
-            LabelDiff::TypoKey { want, have, value } => format!("{have}={value} (selector wants {want}={value})"),
-            LabelDiff::OtherValue { key, want, have } => format!("{key}={have} (selector wants {key}={want})"),
-            LabelDiff::Missing { key, want } => format!("no {key} label (selector wants {key}={want})"),
+            LabelDiff::TypoValue { key, want, have } => {
+                format!("{key}={have} (selector wants {key}={want})")
+            }
+            LabelDiff::TypoKey { want, have, value } => {
+                format!("{have}={value} (selector wants {want}={value})")
+            }
+            LabelDiff::OtherValue { key, want, have } => {
+                format!("{key}={have} (selector wants {key}={want})")
+            }
+            LabelDiff::Missing { key, want } => {
+                format!("no {key} label (selector wants {key}={want})")
+            }
         }
     }
 }
@@ -55,7 +78,8 @@ impl NearMiss<'_> {
         let mut selector = serde_json::Map::new();
         for d in &self.diffs {
             match d {
-                LabelDiff::TypoValue { key, have, .. } | LabelDiff::OtherValue { key, have, .. } => {
+                LabelDiff::TypoValue { key, have, .. }
+                | LabelDiff::OtherValue { key, have, .. } => {
                     selector.insert(key.clone(), have.clone().into());
                 }
                 LabelDiff::TypoKey { want, have, value } => {
@@ -71,8 +95,9 @@ impl NearMiss<'_> {
     }
 }
 
-/// True when `a` and `b` differ by a typo: case only, or at most one edit for short words and
-/// two for words of eight characters or more (transpositions count as one).
+/// True when `a` and `b` differ by a typo: case only; a swap of two neighbouring letters; one
+/// edit in words of five characters or more, two from eight (short words that differ by a
+/// letter, `api` and `app`, are distinct words).
 pub fn is_typo(a: &str, b: &str) -> bool {
     if a == b {
         return false;
@@ -80,14 +105,32 @@ pub fn is_typo(a: &str, b: &str) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }
+    let distance = strsim::osa_distance(a, b);
     let longest = a.chars().count().max(b.chars().count());
-    let allowed = if longest >= 8 { 2 } else { 1 };
-    longest >= 3 && strsim::osa_distance(a, b) <= allowed
+    let allowed = match longest {
+        0..=4 => 0,
+        5..=7 => 1,
+        _ => 2,
+    };
+    distance <= allowed || (distance == 1 && longest >= 3 && is_swap(a, b))
+}
+
+/// True when `b` is `a` with two neighbouring characters swapped.
+fn is_swap(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    matches!(diff.as_slice(), [i, j] if *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i])
 }
 
 /// How `labels` differ from `selector`: `None` when they match it, else one diff per
 /// selector pair that does not match.
-pub fn diff_labels(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> Vec<LabelDiff> {
+pub fn diff_labels(
+    selector: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+) -> Vec<LabelDiff> {
     let mut diffs = Vec::new();
     for (key, want) in selector {
         match labels.get(key) {
@@ -103,12 +146,21 @@ pub fn diff_labels(selector: &BTreeMap<String, String>, labels: &BTreeMap<String
                 have: have.clone(),
             }),
             None => {
-                let typo_key = labels
-                    .iter()
-                    .find(|(k, v)| !selector.contains_key(*k) && is_typo(key, k) && (*v == want || is_typo(want, v)));
+                let typo_key = labels.iter().find(|(k, v)| {
+                    !selector.contains_key(*k)
+                        && is_typo(key, k)
+                        && (*v == want || is_typo(want, v))
+                });
                 diffs.push(match typo_key {
-                    Some((k, v)) => LabelDiff::TypoKey { want: key.clone(), have: k.clone(), value: v.clone() },
-                    None => LabelDiff::Missing { key: key.clone(), want: want.clone() },
+                    Some((k, v)) => LabelDiff::TypoKey {
+                        want: key.clone(),
+                        have: k.clone(),
+                        value: v.clone(),
+                    },
+                    None => LabelDiff::Missing {
+                        key: key.clone(),
+                        want: want.clone(),
+                    },
                 });
             }
         }
@@ -120,7 +172,9 @@ pub fn diff_labels(selector: &BTreeMap<String, String>, labels: &BTreeMap<String
 /// exactly one pair differs otherwise while at least one other pair matches exactly.
 fn is_near(diffs: &[LabelDiff], selector_len: usize) -> bool {
     let hard = diffs.iter().filter(|d| !d.is_typo()).count();
-    !diffs.is_empty() && diffs.len() <= 2 && (hard == 0 || (hard == 1 && selector_len > diffs.len()))
+    !diffs.is_empty()
+        && diffs.len() <= 2
+        && (hard == 0 || (hard == 1 && selector_len > diffs.len()))
 }
 
 /// The groups of pods of the namespace that almost match `selector`, best first (fewest
@@ -135,7 +189,10 @@ pub fn near_misses<'a>(selector: &BTreeMap<String, String>, pods: &[&'a Pod]) ->
             groups.entry(diffs).or_default().push(pod);
         }
     }
-    let mut misses: Vec<NearMiss> = groups.into_iter().map(|(diffs, pods)| NearMiss { diffs, pods }).collect();
+    let mut misses: Vec<NearMiss> = groups
+        .into_iter()
+        .map(|(diffs, pods)| NearMiss { diffs, pods })
+        .collect();
     misses.sort_by(|a, b| {
         let hard = |m: &NearMiss| m.diffs.iter().filter(|d| !d.is_typo()).count();
         a.diffs
@@ -150,7 +207,11 @@ pub fn near_misses<'a>(selector: &BTreeMap<String, String>, pods: &[&'a Pod]) ->
 
 /// `app=web,tier=fe`.
 pub fn format_selector(selector: &BTreeMap<String, String>) -> String {
-    selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    selector
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The selector checks of one Service.
@@ -165,7 +226,10 @@ pub fn check(view: &ServiceView) -> Vec<Finding> {
     if !view.pods.is_empty() {
         return Vec::new();
     }
-    let selector = spec.and_then(|s| s.selector.as_ref()).cloned().unwrap_or_default();
+    let selector = spec
+        .and_then(|s| s.selector.as_ref())
+        .cloned()
+        .unwrap_or_default();
     let shown = format_selector(&selector);
     let finished = if view.finished_pods.is_empty() {
         String::new()
@@ -173,22 +237,39 @@ pub fn check(view: &ServiceView) -> Vec<Finding> {
         format!(
             " (only {} finished pod(s) match: {})",
             view.finished_pods.len(),
-            list_names(&view.finished_pods.iter().map(|p| pod_name(p)).collect::<Vec<_>>(), 3)
+            list_names(
+                &view
+                    .finished_pods
+                    .iter()
+                    .map(|p| pod_name(p))
+                    .collect::<Vec<_>>(),
+                3
+            )
         )
     };
     let subject = service_subject(view);
-    let Some(best) = near_misses(&selector, view.namespace_pods).into_iter().next() else {
+    let Some(best) = near_misses(&selector, view.namespace_pods)
+        .into_iter()
+        .next()
+    else {
         return vec![Finding::critical(
             catalog::NO_PODS,
             subject,
-            format!("selector {shown} matches no running pod in namespace {}{finished}: requests hang until they time out", view.namespace),
+            format!(
+                "selector {shown} matches no running pod in namespace {}{finished}: requests hang until they time out",
+                view.namespace
+            ),
             format!(
                 "start the workload whose pod template carries {shown}, or fix the selector: kubectl get pods -n {} --show-labels",
                 view.namespace
             ),
         )];
     };
-    let id = if best.diffs.iter().any(LabelDiff::is_typo) { catalog::SELECTOR_TYPO } else { catalog::SELECTOR_MISMATCH };
+    let id = if best.diffs.iter().any(LabelDiff::is_typo) {
+        catalog::SELECTOR_TYPO
+    } else {
+        catalog::SELECTOR_MISMATCH
+    };
     let names: Vec<&str> = best.pods.iter().map(|p| pod_name(p)).collect();
     let carried: Vec<String> = best.diffs.iter().map(LabelDiff::describe).collect();
     let owners = owners_of(best.pods.iter().copied());
@@ -219,7 +300,10 @@ fn check_selectorless(view: &ServiceView) -> Vec<Finding> {
         .map(|subsets| {
             subsets
                 .iter()
-                .map(|s| s.addresses.as_ref().map_or(0, Vec::len) + s.not_ready_addresses.as_ref().map_or(0, Vec::len))
+                .map(|s| {
+                    s.addresses.as_ref().map_or(0, Vec::len)
+                        + s.not_ready_addresses.as_ref().map_or(0, Vec::len)
+                })
                 .sum()
         })
         .unwrap_or(0);
@@ -245,7 +329,10 @@ mod tests {
     use serde_json::json;
 
     fn sel(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -254,8 +341,13 @@ mod tests {
         assert!(is_typo("web", "wbe"));
         assert!(is_typo("Web", "web"));
         assert!(!is_typo("web", "db"));
-        assert!(!is_typo("api", "app"), "three-letter words differing by one letter are distinct words");
+        assert!(
+            !is_typo("api", "app"),
+            "three-letter words differing by one letter are distinct words"
+        );
         assert!(is_typo("frontend", "frnotedn"));
+        assert!(is_typo("backend", "bakend"));
+        assert!(!is_typo("cart", "care"));
     }
 
     #[test]
@@ -263,17 +355,34 @@ mod tests {
         let s = sel(&[("app", "checkout"), ("tier", "web")]);
         assert_eq!(
             diff_labels(&s, &sel(&[("app", "chekout"), ("tier", "web")])),
-            [LabelDiff::TypoValue { key: "app".into(), want: "checkout".into(), have: "chekout".into() }]
+            [LabelDiff::TypoValue {
+                key: "app".into(),
+                want: "checkout".into(),
+                have: "chekout".into()
+            }]
         );
         assert_eq!(
-            diff_labels(&s, &sel(&[("ap", "checkout"), ("tier", "web")])),
-            [LabelDiff::TypoKey { want: "app".into(), have: "ap".into(), value: "checkout".into() }]
+            diff_labels(&s, &sel(&[("app", "checkout"), ("teir", "web")])),
+            [LabelDiff::TypoKey {
+                want: "tier".into(),
+                have: "teir".into(),
+                value: "web".into()
+            }]
         );
         assert_eq!(
             diff_labels(&s, &sel(&[("app", "checkout")])),
-            [LabelDiff::Missing { key: "tier".into(), want: "web".into() }]
+            [LabelDiff::Missing {
+                key: "tier".into(),
+                want: "web".into()
+            }]
         );
-        assert!(diff_labels(&s, &sel(&[("app", "checkout"), ("tier", "web"), ("x", "y")])).is_empty());
+        assert!(
+            diff_labels(
+                &s,
+                &sel(&[("app", "checkout"), ("tier", "web"), ("x", "y")])
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -281,7 +390,10 @@ mod tests {
         let s = sel(&[("app", "web")]);
         let f = fetched(
             vec![],
-            vec![pod("a", "db-1", json!({"app": "db"})), pod("a", "wbe-1", json!({"app": "wbe"}))],
+            vec![
+                pod("a", "db-1", json!({"app": "db"})),
+                pod("a", "wbe-1", json!({"app": "wbe"})),
+            ],
             vec![],
             vec![],
         );
@@ -302,15 +414,33 @@ mod tests {
         let svc = json!({"metadata": {"name": "checkout", "namespace": "shop"},
             "spec": {"selector": {"app": "checkuot", "tier": "web"}, "ports": [{"port": 80}]}});
         let pods = vec![
-            pod("shop", "checkout-1", json!({"app": "checkout", "tier": "web"})),
-            pod("shop", "checkout-2", json!({"app": "checkout", "tier": "web"})),
+            pod(
+                "shop",
+                "checkout-1",
+                json!({"app": "checkout", "tier": "web"}),
+            ),
+            pod(
+                "shop",
+                "checkout-2",
+                json!({"app": "checkout", "tier": "web"}),
+            ),
             pod("shop", "cart-1", json!({"app": "cart", "tier": "web"})),
         ];
         let f = view_findings(svc, pods);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].check, catalog::SELECTOR_TYPO);
-        assert!(f[0].message.contains("2 pod(s) carry app=checkout (selector wants app=checkuot)"), "{}", f[0].message);
-        assert!(f[0].hint.contains(r#"{"spec":{"selector":{"app":"checkout"}}}"#), "{}", f[0].hint);
+        assert!(
+            f[0].message
+                .contains("2 pod(s) carry app=checkout (selector wants app=checkuot)"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].hint
+                .contains(r#"{"spec":{"selector":{"app":"checkout"}}}"#),
+            "{}",
+            f[0].hint
+        );
     }
 
     #[test]
@@ -334,8 +464,10 @@ mod tests {
         let with_slice = fetched(
             vec![bare],
             vec![],
-            vec![json!({"metadata": {"name": "db-1", "namespace": "a", "labels": {"kubernetes.io/service-name": "db"}},
-                "addressType": "IPv4", "endpoints": [{"addresses": ["10.1.2.3"]}]})],
+            vec![
+                json!({"metadata": {"name": "db-1", "namespace": "a", "labels": {"kubernetes.io/service-name": "db"}},
+                "addressType": "IPv4", "endpoints": [{"addresses": ["10.1.2.3"]}]}),
+            ],
             vec![],
         );
         let idx = Index::build(&with_slice);

@@ -42,11 +42,18 @@ fn headless(view: &ServiceView) -> Option<Finding> {
     let subject = service_subject(view);
     let how = "DNS returns every pod IP and most clients use the first one: no load balancing (runbook 6.4.3)";
     if !stateful && view.pods.len() > 1 {
-        let of = if owners.is_empty() { String::new() } else { format!(" of {}", owners.join(", ")) };
+        let of = if owners.is_empty() {
+            String::new()
+        } else {
+            format!(" of {}", owners.join(", "))
+        };
         return Some(Finding::warning(
             catalog::HEADLESS,
             subject,
-            format!("headless (clusterIP: None) in front of {} pods{of}: {how}", view.pods.len()),
+            format!(
+                "headless (clusterIP: None) in front of {} pods{of}: {how}",
+                view.pods.len()
+            ),
             format!(
                 "to balance, recreate it with a cluster IP (clusterIP is immutable): kubectl get service/{name} -n {ns} -o yaml > svc.yaml, delete the clusterIP and clusterIPs lines, kubectl replace --force -f svc.yaml",
                 name = view.name,
@@ -66,13 +73,24 @@ fn lb_pending(view: &ServiceView, now: Timestamp) -> Option<Finding> {
     if service_type(view.service) != "LoadBalancer" || !ingress_addresses(view.service).is_empty() {
         return None;
     }
-    let created = view.service.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    let created = view
+        .service
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .map(|t| t.0);
     let age_secs = created.map(|c| now.as_second() - c.as_second());
-    let age = created.map(|c| runbook_age(c, now)).unwrap_or_else(|| "an unknown time".to_string());
-    let mut events: Vec<_> = view.service_events.iter().copied().collect();
+    let age = created
+        .map(|c| runbook_age(c, now))
+        .unwrap_or_else(|| "an unknown time".to_string());
+    let mut events = view.service_events.clone();
     events.sort_by_key(|e| std::cmp::Reverse(event_time(e)));
     let failed = events.iter().any(|e| e.type_.as_deref() == Some("Warning"));
-    let class = view.service.spec.as_ref().and_then(|s| s.load_balancer_class.as_deref());
+    let class = view
+        .service
+        .spec
+        .as_ref()
+        .and_then(|s| s.load_balancer_class.as_deref());
     let controller = match class {
         Some(c) => format!("the controller of loadBalancerClass {c}"),
         None => "the cloud controller manager".to_string(),
@@ -80,9 +98,22 @@ fn lb_pending(view: &ServiceView, now: Timestamp) -> Option<Finding> {
     let story = match events.first() {
         Some(e) => {
             let count = e.count.unwrap_or(1);
-            let times = if count > 1 { format!(" (x{count})") } else { String::new() };
-            let from = e.source.as_ref().and_then(|s| s.component.clone()).or_else(|| e.reporting_component.clone()).unwrap_or_else(|| "?".into());
-            format!("latest event from {from}: {} {}{times}", e.reason.as_deref().unwrap_or_default(), e.message.as_deref().unwrap_or_default())
+            let times = if count > 1 {
+                format!(" (x{count})")
+            } else {
+                String::new()
+            };
+            let from = e
+                .source
+                .as_ref()
+                .and_then(|s| s.component.clone())
+                .or_else(|| e.reporting_component.clone())
+                .unwrap_or_else(|| "?".into());
+            format!(
+                "latest event from {from}: {} {}{times}",
+                e.reason.as_deref().unwrap_or_default(),
+                e.message.as_deref().unwrap_or_default()
+            )
         }
         None => format!("no event from {controller}: nothing is provisioning it"),
     };
@@ -113,9 +144,13 @@ fn external_name(view: &ServiceView) -> Option<Finding> {
     let problem = if target.is_empty() {
         Some("has no externalName".to_string())
     } else if target.parse::<IpAddr>().is_ok() {
-        Some(format!("points at the IP address {target}: DNS answers a CNAME to a name that does not resolve"))
+        Some(format!(
+            "points at the IP address {target}: DNS answers a CNAME to a name that does not resolve"
+        ))
     } else if target.contains("://") || target.contains('/') || target.contains(':') {
-        Some(format!("points at {target:?}, which is not a DNS name (no scheme, path or port allowed)"))
+        Some(format!(
+            "points at {target:?}, which is not a DNS name (no scheme, path or port allowed)"
+        ))
     } else {
         None
     };
@@ -127,12 +162,20 @@ fn external_name(view: &ServiceView) -> Option<Finding> {
             "set externalName to a plain DNS name; for an IP use a selector-less Service with an EndpointSlice",
         ));
     }
-    let ignored = if spec.selector.as_ref().is_some_and(|s| !s.is_empty()) { "; its selector is ignored" } else { "" };
+    let ignored = if spec.selector.as_ref().is_some_and(|s| !s.is_empty()) {
+        "; its selector is ignored"
+    } else {
+        ""
+    };
     Some(Finding::info(
         catalog::EXTERNALNAME,
         subject,
-        format!("ExternalName: DNS answers a CNAME to {target}; no cluster IP, no endpoints, ports are not remapped{ignored}"),
-        format!("check {target} resolves and answers from a pod; HTTP and TLS clients still send the Service's own name as Host/SNI"),
+        format!(
+            "ExternalName: DNS answers a CNAME to {target}; no cluster IP, no endpoints, ports are not remapped{ignored}"
+        ),
+        format!(
+            "check {target} resolves and answers from a pod; HTTP and TLS clients still send the Service's own name as Host/SNI"
+        ),
     ))
 }
 
@@ -150,7 +193,9 @@ fn session_affinity(view: &ServiceView) -> Option<Finding> {
     Some(Finding::info(
         catalog::SESSION_AFFINITY,
         service_subject(view),
-        format!("sessionAffinity ClientIP: each client IP sticks to one pod for {timeout}s, so a few clients (or one proxy) load one pod"),
+        format!(
+            "sessionAffinity ClientIP: each client IP sticks to one pod for {timeout}s, so a few clients (or one proxy) load one pod"
+        ),
         "set sessionAffinity: None if the app keeps no per-client state",
     ))
 }
@@ -158,7 +203,9 @@ fn session_affinity(view: &ServiceView) -> Option<Finding> {
 fn local_policy(view: &ServiceView) -> Option<Finding> {
     let spec = view.service.spec.as_ref()?;
     let kind = service_type(view.service);
-    if spec.external_traffic_policy.as_deref() != Some("Local") || !matches!(kind, "NodePort" | "LoadBalancer") {
+    if spec.external_traffic_policy.as_deref() != Some("Local")
+        || !matches!(kind, "NodePort" | "LoadBalancer")
+    {
         return None;
     }
     let nodes = view.nodes?;
@@ -175,10 +222,21 @@ fn local_policy(view: &ServiceView) -> Option<Finding> {
     let eligible: Vec<&str> = nodes
         .iter()
         .filter(|n| node_is_ready(n))
-        .filter(|n| kind != "LoadBalancer" || !n.metadata.labels.as_ref().is_some_and(|l| l.contains_key(EXCLUDE_FROM_LB)))
+        .filter(|n| {
+            kind != "LoadBalancer"
+                || !n
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(EXCLUDE_FROM_LB))
+        })
         .filter_map(|n| n.metadata.name.as_deref())
         .collect();
-    let without: Vec<&str> = eligible.iter().copied().filter(|n| !with_endpoint.contains(n)).collect();
+    let without: Vec<&str> = eligible
+        .iter()
+        .copied()
+        .filter(|n| !with_endpoint.contains(n))
+        .collect();
     if without.is_empty() {
         return None;
     }
@@ -193,11 +251,18 @@ fn local_policy(view: &ServiceView) -> Option<Finding> {
         Finding::info(
             catalog::LOCAL_POLICY_NO_ENDPOINTS,
             service_subject(view),
-            format!("{message}; the load balancer's health check (healthCheckNodePort) keeps it off those nodes, but balances per node, not per pod"),
+            format!(
+                "{message}; the load balancer's health check (healthCheckNodePort) keeps it off those nodes, but balances per node, not per pod"
+            ),
             hint,
         )
     } else {
-        Finding::warning(catalog::LOCAL_POLICY_NO_ENDPOINTS, service_subject(view), message, hint)
+        Finding::warning(
+            catalog::LOCAL_POLICY_NO_ENDPOINTS,
+            service_subject(view),
+            message,
+            hint,
+        )
     })
 }
 
@@ -207,13 +272,23 @@ fn local_policy(view: &ServiceView) -> Option<Finding> {
 pub fn shared_lb_ports(load_balancers: &[Service]) -> Vec<Finding> {
     let mut by_listener: BTreeMap<(String, i32, String), Vec<String>> = BTreeMap::new();
     for svc in load_balancers {
-        let name = subject("service", svc.metadata.namespace.as_deref().unwrap_or_default(), svc.metadata.name.as_deref().unwrap_or_default());
-        let ports = svc.spec.as_ref().and_then(|s| s.ports.as_deref()).unwrap_or_default();
+        let name = subject(
+            "service",
+            svc.metadata.namespace.as_deref().unwrap_or_default(),
+            svc.metadata.name.as_deref().unwrap_or_default(),
+        );
+        let ports = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.ports.as_deref())
+            .unwrap_or_default();
         let addresses: BTreeSet<&str> = ingress_addresses(svc).into_iter().collect();
         for addr in addresses {
             for p in ports {
                 let proto = super::ports::protocol(p.protocol.as_ref()).to_string();
-                let users = by_listener.entry((addr.to_string(), p.port, proto)).or_default();
+                let users = by_listener
+                    .entry((addr.to_string(), p.port, proto))
+                    .or_default();
                 if !users.contains(&name) {
                     users.push(name.clone());
                 }
@@ -223,7 +298,11 @@ pub fn shared_lb_ports(load_balancers: &[Service]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for ((addr, port, proto), users) in by_listener.into_iter().filter(|(_, u)| u.len() > 1) {
         for me in &users {
-            let others: Vec<&str> = users.iter().filter(|u| *u != me).map(String::as_str).collect();
+            let others: Vec<&str> = users
+                .iter()
+                .filter(|u| *u != me)
+                .map(String::as_str)
+                .collect();
             findings.push(Finding::critical(
                 catalog::LB_SHARED_PORT,
                 me.clone(),
@@ -245,7 +324,13 @@ mod tests {
 
     const NOW: &str = "2026-11-05T10:00:00Z";
 
-    fn run_with(svc: Value, pods: Vec<Value>, slices: Vec<Value>, events: Vec<Value>, nodes: Option<Vec<Node>>) -> Vec<Finding> {
+    fn run_with(
+        svc: Value,
+        pods: Vec<Value>,
+        slices: Vec<Value>,
+        events: Vec<Value>,
+        nodes: Option<Vec<Node>>,
+    ) -> Vec<Finding> {
         let mut f = fetched(vec![svc], pods, slices, events);
         f.nodes = nodes;
         let idx = Index::build(&f);
@@ -265,11 +350,23 @@ mod tests {
     #[test]
     fn headless_warns_for_deployments_and_informs_for_statefulsets() {
         let svc = json!({"metadata": {"name": "consul", "namespace": "a"}, "spec": {"clusterIP": "None", "selector": {"app": "x"}}});
-        let f = run(svc.clone(), vec![owned("x-1", "ReplicaSet", "x-5d"), owned("x-2", "ReplicaSet", "x-5d")]);
+        let f = run(
+            svc.clone(),
+            vec![
+                owned("x-1", "ReplicaSet", "x-5d"),
+                owned("x-2", "ReplicaSet", "x-5d"),
+            ],
+        );
         assert_eq!(f[0].check, catalog::HEADLESS);
         assert_eq!(f[0].severity, runbook::Severity::Warning);
         assert!(f[0].hint.contains("replace --force"));
-        let f = run(svc, vec![owned("x-0", "StatefulSet", "x"), owned("x-1", "StatefulSet", "x")]);
+        let f = run(
+            svc,
+            vec![
+                owned("x-0", "StatefulSet", "x"),
+                owned("x-1", "StatefulSet", "x"),
+            ],
+        );
         assert_eq!(f[0].severity, runbook::Severity::Info);
     }
 
@@ -280,8 +377,15 @@ mod tests {
         let f = run(svc.clone(), vec![]);
         assert_eq!(f[0].check, catalog::LB_PENDING);
         assert_eq!(f[0].severity, runbook::Severity::Critical);
-        assert!(f[0].message.contains("<pending> for 12m"), "{}", f[0].message);
-        assert!(f[0].message.contains("no event from the cloud controller manager"));
+        assert!(
+            f[0].message.contains("<pending> for 12m"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message
+                .contains("no event from the cloud controller manager")
+        );
         let ev = json!({"metadata": {"name": "e", "namespace": "a"}, "involvedObject": {"kind": "Service", "name": "web", "namespace": "a"},
             "reason": "SyncLoadBalancerFailed", "type": "Warning", "count": 4, "source": {"component": "service-controller"},
             "message": "Error syncing load balancer: quota exceeded"});
@@ -297,19 +401,32 @@ mod tests {
         let lb = |ns: &str, name: &str, port: i32| -> Service {
             serde_json::from_value(json!({"metadata": {"name": name, "namespace": ns},
                 "spec": {"type": "LoadBalancer", "ports": [{"port": port}]},
-                "status": {"loadBalancer": {"ingress": [{"ip": "47.1.2.3"}]}}})).unwrap()
+                "status": {"loadBalancer": {"ingress": [{"ip": "47.1.2.3"}]}}}))
+            .unwrap()
         };
-        let f = shared_lb_ports(&[lb("a", "web", 443), lb("b", "api", 443), lb("c", "admin", 8443)]);
+        let f = shared_lb_ports(&[
+            lb("a", "web", 443),
+            lb("b", "api", 443),
+            lb("c", "admin", 8443),
+        ]);
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].subject, "service/a/web");
-        assert!(f[0].message.contains("47.1.2.3 and port 443/TCP with service/b/api"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("47.1.2.3 and port 443/TCP with service/b/api"),
+            "{}",
+            f[0].message
+        );
         assert!(shared_lb_ports(&[lb("a", "web", 443), lb("b", "api", 80)]).is_empty());
     }
 
     #[test]
     fn external_name_ip_is_a_warning() {
         let svc = |target: &str| json!({"metadata": {"name": "db", "namespace": "a"}, "spec": {"type": "ExternalName", "externalName": target}});
-        assert_eq!(run(svc("db.example.com"), vec![])[0].severity, runbook::Severity::Info);
+        assert_eq!(
+            run(svc("db.example.com"), vec![])[0].severity,
+            runbook::Severity::Info
+        );
         let f = run(svc("10.1.2.3"), vec![]);
         assert_eq!(f[0].severity, runbook::Severity::Warning);
         assert!(f[0].message.contains("IP address"));
@@ -324,10 +441,27 @@ mod tests {
         let node = |n: &str| -> Node {
             serde_json::from_value(json!({"metadata": {"name": n}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}})).unwrap()
         };
-        let f = run_with(svc, vec![pod("a", "x-1", json!({"app": "x"}))], vec![slice], vec![], Some(vec![node("node-1"), node("node-2")]));
+        let f = run_with(
+            svc,
+            vec![pod("a", "x-1", json!({"app": "x"}))],
+            vec![slice],
+            vec![],
+            Some(vec![node("node-1"), node("node-2")]),
+        );
         let ids: Vec<&str> = f.iter().map(|f| f.check.as_str()).collect();
-        assert_eq!(ids, [catalog::SESSION_AFFINITY, catalog::LOCAL_POLICY_NO_ENDPOINTS]);
-        assert!(f[1].message.contains("1 of 2 ready nodes have no ready endpoint (node-2)"), "{}", f[1].message);
+        assert_eq!(
+            ids,
+            [
+                catalog::SESSION_AFFINITY,
+                catalog::LOCAL_POLICY_NO_ENDPOINTS
+            ]
+        );
+        assert!(
+            f[1].message
+                .contains("1 of 2 ready nodes have no ready endpoint (node-2)"),
+            "{}",
+            f[1].message
+        );
         assert_eq!(f[1].severity, runbook::Severity::Warning);
     }
 }

@@ -47,17 +47,11 @@ pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
     changed
 }
 
-/// `intstr.GetScaledValueFromIntOrPercent`.
+/// `intstr.GetScaledValueFromIntOrPercent` of a rolling-update bound (absent: the API
+/// default, 25%).
 pub fn scaled_value(value: Option<&Value>, total: i64, round_up: bool) -> i64 {
-    match value {
-        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
-        Some(Value::String(text)) => match text.strip_suffix('%').and_then(|p| p.parse::<i64>().ok()) {
-            Some(percent) if round_up => (percent * total + 99) / 100,
-            Some(percent) => percent * total / 100,
-            None => text.parse().unwrap_or(0),
-        },
-        _ => scaled_value(Some(&json!("25%")), total, round_up),
-    }
+    let default = json!("25%");
+    crate::eviction::scaled_value(value.unwrap_or(&default), total, round_up).unwrap_or(0)
 }
 
 fn replicas(d: &Value) -> i64 {
@@ -241,9 +235,9 @@ impl<'a> Sync<'a> {
             Some(index) => {
                 let mut rs = self.replicasets[index].clone();
                 let mut updated = self.set_new_rs_annotations(&mut rs, new_revision, true);
-                let min_ready = self.d.pointer("/spec/minReadySeconds").cloned();
-                if rs.pointer("/spec/minReadySeconds") != min_ready.as_ref() {
-                    rs["spec"]["minReadySeconds"] = min_ready.unwrap_or(json!(0));
+                let min_ready = objects::int(&self.d, "/spec/minReadySeconds", 0);
+                if objects::int(&rs, "/spec/minReadySeconds", 0) != min_ready {
+                    rs["spec"]["minReadySeconds"] = json!(min_ready);
                     updated = true;
                 }
                 if updated {
@@ -859,7 +853,7 @@ impl<'a> Sync<'a> {
         if self.d == self.original {
             return;
         }
-        if self.store.update("deployments", self.d.clone()).is_ok() {
+        if objects::update(self.store, "deployments", self.d.clone()) {
             self.changed = true;
         }
     }

@@ -128,7 +128,7 @@ pub fn record(store: &Store, now: Timestamp, source: Source<'_>, obj: &Value, ev
         let mut next = (**existing).clone();
         next["count"] = json!(existing["count"].as_i64().unwrap_or(1) + 1);
         next["lastTimestamp"] = json!(stamp);
-        return store.update("events", next).is_ok();
+        return objects::update(store, "events", next);
     }
     let seed = format!(
         "{}/{}/{}/{}/{}",

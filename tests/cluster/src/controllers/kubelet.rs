@@ -126,7 +126,12 @@ fn run(store: &Store, rules: &Rules, pod: &Value, mut addresses: Addresses<'_>, 
     update_conditions(&mut next, now);
     let host = objects::node_name(pod).to_string();
     let mut changed = false;
-    let written = if next != *pod { store.update_status("pods", next).ok() } else { None };
+    let before = meta(pod, "resourceVersion").to_string();
+    let written = if next != *pod {
+        store.update_status("pods", next).ok().filter(|w| meta(w, "resourceVersion") != before)
+    } else {
+        None
+    };
     if let Some(written) = &written {
         changed = true;
         for (field_path, event, message) in &pending_events {
@@ -297,10 +302,10 @@ impl Kubelet<'_> {
             "startedAt": objects::format_time(started), "finishedAt": self.stamp(),
             "containerID": status["containerID"],
         }});
-        let backoff = backoff_seconds(self.rules, restarts);
+        let backoff = go_duration(backoff_seconds(self.rules, restarts));
         status["state"] = json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!(
-            "back-off {}s restarting failed container={name} pod={}_{}({})",
-            backoff, meta(self.pod, "name"), meta(self.pod, "namespace"), meta(self.pod, "uid"))}});
+            "back-off {backoff} restarting failed container={name} pod={}_{}({})",
+            meta(self.pod, "name"), meta(self.pod, "namespace"), meta(self.pod, "uid"))}});
         status["ready"] = json!(false);
         status["started"] = json!(false);
         let probe_failure = fault.and_then(|f| f.message.clone());
@@ -359,6 +364,15 @@ fn refused(pod: &Value, container: &Value, probe: &Value) -> String {
             format!("Get \"{scheme}://{ip}:{port}{path}\": {dial}")
         }
         None => dial,
+    }
+}
+
+/// A duration as Go prints it: `10s`, `1m20s`, `5m0s`.
+pub fn go_duration(seconds: i64) -> String {
+    match (seconds / 3600, seconds % 3600 / 60, seconds % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m{s}s"),
+        (h, m, s) => format!("{h}h{m}m{s}s"),
     }
 }
 
@@ -511,6 +525,14 @@ mod tests {
         assert_eq!(status["restartCount"], 1);
         assert!(status["state"]["running"].is_object());
         assert_eq!(status["lastState"]["terminated"]["reason"], "OOMKilled");
+    }
+
+    #[test]
+    fn durations_print_like_go() {
+        assert_eq!(go_duration(10), "10s");
+        assert_eq!(go_duration(80), "1m20s");
+        assert_eq!(go_duration(300), "5m0s");
+        assert_eq!(go_duration(3725), "1h2m5s");
     }
 
     #[test]

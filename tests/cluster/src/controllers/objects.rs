@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::quantity;
+use crate::store::Store;
 
 /// `metadata.<field>` as a string, "" when absent.
 pub fn meta<'a>(obj: &'a Value, field: &str) -> &'a str {
@@ -54,6 +55,19 @@ pub fn seconds_between(earlier: Timestamp, later: Timestamp) -> i64 {
 /// `when` plus `seconds`.
 pub fn plus_seconds(when: Timestamp, seconds: i64) -> Timestamp {
     when.checked_add(jiff::SignedDuration::from_secs(seconds)).unwrap_or(when)
+}
+
+/// Replaces an object; true only when the store actually changed (an identical write keeps the
+/// resource version and counts as no change).
+pub fn update(store: &Store, plural: &str, next: Value) -> bool {
+    let before = meta(&next, "resourceVersion").to_string();
+    store.update(plural, next).is_ok_and(|written| meta(&written, "resourceVersion") != before)
+}
+
+/// Replaces an object's status; true only when the store actually changed.
+pub fn update_status(store: &Store, plural: &str, next: Value) -> bool {
+    let before = meta(&next, "resourceVersion").to_string();
+    store.update_status(plural, next).is_ok_and(|written| meta(&written, "resourceVersion") != before)
 }
 
 /// The owner reference marked `controller: true`, if any.

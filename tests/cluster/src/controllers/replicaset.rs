@@ -100,7 +100,7 @@ fn manage_replicas(
         let prefix = format!("{}-", meta(rs, "name"));
         let mut taken: Vec<String> = namespace_pods.iter().map(|p| meta(p, "name").to_string()).collect();
         for _ in 0..(wanted - active.len()).min(BURST_REPLICAS) {
-            let seed = format!("{}/{}", meta(rs, "uid"), taken.len());
+            let seed = format!("{}/{}/{}", meta(rs, "namespace"), meta(rs, "name"), taken.len());
             let name = names::generate(&prefix, &seed, |candidate| {
                 taken.iter().any(|t| t == candidate) || store.get("pods", Some(meta(rs, "namespace")), candidate).is_some()
             });
@@ -215,7 +215,7 @@ fn update_status(store: &Store, rs: &Value, active: &[&Value], now: Timestamp) -
     }
     let mut next = rs.clone();
     next["status"] = status;
-    store.update_status("replicasets", next).is_ok()
+    objects::update_status(store, "replicasets", next)
 }
 
 #[cfg(test)]

@@ -68,6 +68,9 @@ pub struct ContainerFault {
     /// Only pods carrying all these labels.
     #[serde(default)]
     pub selector: BTreeMap<String, String>,
+    /// Only pods bound to this node (an overloaded node failing its pods' probes).
+    #[serde(default)]
+    pub node: Option<String>,
     /// Only the container of this name.
     #[serde(default)]
     pub container: Option<String>,
@@ -94,6 +97,9 @@ impl ContainerFault {
             .as_deref()
             .is_some_and(|ns| ns != objects::meta(pod, "namespace"))
         {
+            return false;
+        }
+        if self.node.as_deref().is_some_and(|node| node != objects::node_name(pod)) {
             return false;
         }
         let selector: serde_json::Map<String, Value> = self
@@ -137,6 +143,7 @@ mod tests {
             effect: FaultEffect::OomKilled,
             namespace: Some("gateway".into()),
             selector: [("app".to_string(), "gateway-proxy".to_string())].into(),
+            node: None,
             container: None,
             image: None,
             memory_limit_below: Some("700Mi".into()),

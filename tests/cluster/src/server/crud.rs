@@ -75,13 +75,14 @@ impl Call<'_> {
     }
 }
 
+fn header_text(request: &Request, name: header::HeaderName) -> String {
+    request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
 /// Runs the handler of `verb` on `target`.
 pub async fn dispatch(app: &App, verb: &'static str, target: ResourceTarget, query: Query, request: Request) -> Response {
-    let header_text = |name: header::HeaderName| {
-        request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
-    };
-    let content_type = header_text(header::CONTENT_TYPE);
-    let wants_table = header_text(header::ACCEPT).contains("as=Table");
+    let content_type = header_text(&request, header::CONTENT_TYPE);
+    let wants_table = header_text(&request, header::ACCEPT).contains("as=Table");
     let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
         Ok(body) => body,
         Err(err) => return error_response(&ApiError::bad_request(format!("reading the request body: {err}"))),

@@ -47,6 +47,11 @@ pub fn handle(target: DiscoveryTarget, request: &Request) -> Response {
             }
             None => error_response(&not_found()),
         },
+        DiscoveryTarget::OpenApiIndex => response::json(200, &openapi_index()),
+        DiscoveryTarget::OpenApi { group, version } => match openapi_document(&group, &version) {
+            Some(doc) => response::json(200, &doc),
+            None => error_response(&not_found()),
+        },
         DiscoveryTarget::Resources { group, version } => {
             let list: Vec<&ResourceType> =
                 resources::RESOURCES.iter().filter(|r| r.group == group && r.version == version).collect();
@@ -79,6 +84,65 @@ pub fn handle(target: DiscoveryTarget, request: &Request) -> Response {
             response::json(200, &body)
         }
     }
+}
+
+fn openapi_key(group: &str, version: &str) -> String {
+    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+}
+
+/// `/openapi/v3`: where each group version's document is.
+fn openapi_index() -> Value {
+    let mut paths = serde_json::Map::new();
+    let mut versions: Vec<(&str, &str)> = resources::RESOURCES.iter().map(|r| (r.group, r.version)).collect();
+    versions.dedup();
+    for (group, version) in versions {
+        let key = openapi_key(group, version);
+        paths.insert(key.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash=0")}));
+    }
+    json!({"paths": paths})
+}
+
+/// A minimal OpenAPI v3 document of a group version: the PATCH operation of every resource,
+/// tagged with its kind and accepting `fieldValidation`, which is what kubectl checks before
+/// relying on server-side field validation. No schemas: kubectl then falls back to its
+/// compiled-in types for strategic merge patches.
+fn openapi_document(group: &str, version: &str) -> Option<Value> {
+    let mut paths = serde_json::Map::new();
+    for r in resources::RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
+        if !r.verbs.allows("patch") {
+            continue;
+        }
+        let prefix = format!("/{}", openapi_key(group, version));
+        let path = if r.namespaced {
+            format!("{prefix}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
+        } else {
+            format!("{prefix}/{}/{{name}}", r.plural)
+        };
+        paths.insert(
+            path,
+            json!({"patch": {
+                "operationId": format!("patch{}", r.kind),
+                "x-kubernetes-action": "patch",
+                "x-kubernetes-group-version-kind": {"group": group, "version": version, "kind": r.kind},
+                "parameters": [
+                    {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                    {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                    {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                    {"name": "force", "in": "query", "schema": {"type": "boolean", "uniqueItems": true}}
+                ],
+                "responses": {"200": {"description": "OK"}}
+            }}),
+        );
+    }
+    if paths.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": GIT_VERSION},
+        "paths": paths,
+        "components": {"schemas": {}}
+    }))
 }
 
 fn version() -> Value {

@@ -23,6 +23,10 @@ pub enum DiscoveryTarget {
     Group(String),
     /// `/api/v1` or `/apis/{group}/{version}`.
     Resources { group: String, version: String },
+    /// `/openapi/v3`: the index of group-version documents.
+    OpenApiIndex,
+    /// `/openapi/v3/api/v1`, `/openapi/v3/apis/{group}/{version}`.
+    OpenApi { group: String, version: String },
 }
 
 /// A request on a resource.
@@ -64,6 +68,13 @@ pub fn parse(path: &str) -> Route {
         ["healthz" | "livez" | "readyz", ..] => discovery(DiscoveryTarget::Health),
         ["api"] => discovery(DiscoveryTarget::CoreVersions),
         ["apis"] => discovery(DiscoveryTarget::Groups),
+        ["openapi", "v3"] => discovery(DiscoveryTarget::OpenApiIndex),
+        ["openapi", "v3", "api", version] => {
+            discovery(DiscoveryTarget::OpenApi { group: String::new(), version: (*version).to_string() })
+        }
+        ["openapi", "v3", "apis", group, version] => {
+            discovery(DiscoveryTarget::OpenApi { group: (*group).to_string(), version: (*version).to_string() })
+        }
         ["api", version, rest @ ..] => resource_route("", version, rest),
         ["apis", group] => discovery(DiscoveryTarget::Group((*group).to_string())),
         ["apis", group, version, rest @ ..] => resource_route(group, version, rest),

@@ -1,4 +1,4 @@
-//! Plans and objects for the pre-flight unit tests.
+//! Plans for the unit tests of the checks and patches.
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde_json::{Value, json};
