@@ -116,10 +116,17 @@ mod tests {
             }
         }
         for id in &emitted {
-            assert!(lookup(id).is_some(), "{id} is emitted but not in the catalog");
+            assert!(
+                lookup(id).is_some(),
+                "{id} is emitted but not in the catalog"
+            );
         }
         for c in CHECKS {
-            assert!(emitted.contains(c.id), "{} is in the catalog but never emitted", c.id);
+            assert!(
+                emitted.contains(c.id),
+                "{} is in the catalog but never emitted",
+                c.id
+            );
         }
     }
 

@@ -110,6 +110,7 @@ impl<'a> Session<'a> {
             template: planned.template.and_then(|w| w.template().cloned()),
         };
         if self.table() {
+            writeln!(self.out)?;
             for line in applied_lines(
                 &applied.plan,
                 planned.scale.is_some(),

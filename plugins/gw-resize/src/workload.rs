@@ -122,7 +122,9 @@ impl WorkloadExt for Workload {
     }
 }
 
-/// Mirrors kubectl's `DeploymentStatusViewer`.
+/// kubectl's `DeploymentStatusViewer`, minus its last rule (available < updated): pods that
+/// are unavailable after a finished rollout (crash-looping, the runbook's case) are not a
+/// rollout in progress, and the change may be their fix.
 fn deployment_progress(d: &Deployment) -> Option<String> {
     let status = d.status.as_ref()?;
     let generation = d.metadata.generation.unwrap_or(0);
@@ -138,7 +140,6 @@ fn deployment_progress(d: &Deployment) -> Option<String> {
     let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let updated = status.updated_replicas.unwrap_or(0);
     let total = status.replicas.unwrap_or(0);
-    let available = status.available_replicas.unwrap_or(0);
     if updated < want {
         return Some(format!(
             "{updated} of {want} new replicas have been updated"
@@ -150,25 +151,17 @@ fn deployment_progress(d: &Deployment) -> Option<String> {
             total - updated
         ));
     }
-    if available < updated {
-        return Some(format!(
-            "{available} of {updated} updated replicas are available"
-        ));
-    }
     None
 }
 
-/// Mirrors kubectl's `StatefulSetStatusViewer` (RollingUpdate without partition).
+/// kubectl's `StatefulSetStatusViewer` (RollingUpdate without partition), minus its
+/// readiness rule, for the same reason as for Deployments.
 fn statefulset_progress(s: &StatefulSet) -> Option<String> {
     let status = s.status.as_ref()?;
     if status.observed_generation.unwrap_or(0) < s.metadata.generation.unwrap_or(0) {
         return Some("the controller has not yet observed the latest change".into());
     }
     let want = s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let ready = status.ready_replicas.unwrap_or(0);
-    if ready < want {
-        return Some(format!("{ready} of {want} pods are ready"));
-    }
     let on_delete = s
         .spec
         .as_ref()
@@ -267,6 +260,9 @@ mod tests {
             base(old, json!({})).rollout_in_progress().as_deref(),
             Some("1 old replicas are pending termination")
         );
+        let crashing = json!({"observedGeneration": 3, "replicas": 4, "updatedReplicas": 4,
+                              "availableReplicas": 0});
+        assert_eq!(base(crashing, json!({})).rollout_in_progress(), None, "unavailable is not rolling");
         let unseen = json!({"observedGeneration": 2});
         assert!(
             base(unseen, json!({}))

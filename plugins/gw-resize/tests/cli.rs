@@ -38,18 +38,32 @@ fn usage_errors_exit_64() {
         vec!["deploy/gw", "--restart", "--rollback", "--no-wait"],
     ] {
         let out = gw_resize().args(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(64), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(64),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
 #[test]
 fn missing_kubeconfig_is_one_line_and_exit_3() {
     let out = gw_resize()
-        .args(["deploy/gw", "--memory", "+500Mi", "--kubeconfig", "/nonexistent"])
+        .args([
+            "deploy/gw",
+            "--memory",
+            "+500Mi",
+            "--kubeconfig",
+            "/nonexistent",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: cannot read kubeconfig /nonexistent"), "{err}");
+    assert!(
+        err.starts_with("error: cannot read kubeconfig /nonexistent"),
+        "{err}"
+    );
 }

@@ -243,6 +243,11 @@ pub const CHECKS: &[CheckInfo] = &[
         Critical,
         "--probe: an admin endpoint (/livez, /readyz) did not answer 2xx",
     ),
+    info(
+        "probe.not-proxied",
+        Info,
+        "--probe: the API server would not proxy to the endpoint (403, or no services/proxy); the hint gives the port-forward",
+    ),
 ];
 
 /// The catalog entry of `id`.

@@ -59,6 +59,8 @@ pub struct ContainerLog {
     pub pod: String,
     /// Container name.
     pub container: String,
+    /// The previous (crashed) instance's log.
+    pub previous: bool,
     /// The text, or why it could not be read.
     pub text: std::result::Result<String, String>,
 }
@@ -90,7 +92,7 @@ pub struct Fetched {
     pub mutating_webhooks: Availability<Vec<MutatingWebhookConfiguration>>,
     /// Gateway API objects (unavailable when the CRDs are not installed).
     pub gateway_api: Availability<GatewayApiObjects>,
-    /// Pod usage from metrics.k8s.io (gateway namespaces).
+    /// Pod usage from metrics.k8s.io (every namespace).
     pub pod_metrics: Availability<Vec<PodMetrics>>,
     /// Node usage from metrics.k8s.io.
     pub node_metrics: Availability<Vec<NodeMetrics>>,
@@ -141,7 +143,7 @@ pub async fn fetch(
                     "mutatingwebhookconfigurations.admissionregistration.k8s.io"
                 ),
                 fetch_gateway_api(client),
-                fetch_pod_metrics(client, namespaces),
+                fetch_pod_metrics(client),
                 fetch_node_metrics(client),
             )
         },
@@ -176,6 +178,8 @@ pub struct LogTarget {
     pub pod: String,
     /// Container.
     pub container: String,
+    /// Read the previous (crashed) instance's log, as `kubectl logs --previous`.
+    pub previous: bool,
 }
 
 /// Reads the last `tail` lines written within `since` of each target, concurrently. A log
@@ -190,7 +194,9 @@ pub async fn fetch_logs(
     join_all(targets.iter().map(|t| async move {
         let params = LogParams {
             container: Some(t.container.clone()),
-            since_seconds: Some(since_seconds),
+            previous: t.previous,
+            // A crashed instance stopped writing some time ago: take its last lines whenever.
+            since_seconds: (!t.previous).then_some(since_seconds),
             tail_lines: Some(tail),
             ..LogParams::default()
         };
@@ -203,6 +209,7 @@ pub async fn fetch_logs(
             namespace: t.namespace.clone(),
             pod: t.pod.clone(),
             container: t.container.clone(),
+            previous: t.previous,
             text,
         }
     }))
@@ -330,18 +337,11 @@ async fn fetch_gateway_api(client: &Client) -> Result<Availability<GatewayApiObj
     )
 }
 
-async fn fetch_pod_metrics(
-    client: &Client,
-    namespaces: &BTreeSet<String>,
-) -> Result<Availability<Vec<PodMetrics>>> {
+/// Pod metrics of every namespace: one request, and it names the busy neighbours of a
+/// saturated node.
+async fn fetch_pod_metrics(client: &Client) -> Result<Availability<Vec<PodMetrics>>> {
     let resource = api_resource(METRICS_GROUP, "v1beta1", "PodMetrics", "pods");
-    let result = try_join_all(
-        namespaces
-            .iter()
-            .map(|ns| list_dynamic::<PodMetrics>(client, &resource, Some(ns))),
-    )
-    .await
-    .map(|lists| lists.into_iter().flatten().collect());
+    let result = list_dynamic::<PodMetrics>(client, &resource, None).await;
     optional(result, &Op::new("list", "pods.metrics.k8s.io"))
 }
 
@@ -362,8 +362,38 @@ pub struct ProbeAnswer {
     pub port: i32,
     /// The path asked (`/readyz`).
     pub path: String,
-    /// The body's first line on 2xx, or the error (status code and message).
-    pub outcome: std::result::Result<String, String>,
+    /// What came back.
+    pub outcome: ProbeOutcome,
+}
+
+/// The result of asking one admin endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProbeOutcome {
+    /// 2xx: the body's first line.
+    Answered(String),
+    /// The endpoint (or the Service in front of it) failed: status code and message.
+    Failed(String),
+    /// The API server would not proxy (403, or no services/proxy subresource): not a verdict
+    /// on the endpoint.
+    NotProxied(String),
+}
+
+impl ProbeOutcome {
+    fn from_error(e: kube::Error) -> ProbeOutcome {
+        match e {
+            kube::Error::Api(s)
+                if s.code == 403
+                    || (s.code == 404
+                        && s.message.contains("could not find the requested resource")) =>
+            {
+                ProbeOutcome::NotProxied(format!("{} {}: {}", s.code, s.reason, s.message))
+            }
+            kube::Error::Api(s) => {
+                ProbeOutcome::Failed(format!("{} {}: {}", s.code, s.reason, s.message))
+            }
+            other => ProbeOutcome::Failed(other.to_string()),
+        }
+    }
 }
 
 /// Asks each profile admin endpoint through the API server's service proxy
@@ -383,11 +413,12 @@ pub async fn fetch_probes(
         let url = format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}");
         let outcome = match http::Request::get(&url).body(Vec::new()) {
             Ok(req) => match client.request_text(req).await {
-                Ok(body) => Ok(body.lines().next().unwrap_or_default().trim().to_string()),
-                Err(kube::Error::Api(s)) => Err(format!("{} {}: {}", s.code, s.reason, s.message)),
-                Err(e) => Err(e.to_string()),
+                Ok(body) => ProbeOutcome::Answered(
+                    body.lines().next().unwrap_or_default().trim().to_string(),
+                ),
+                Err(e) => ProbeOutcome::from_error(e),
             },
-            Err(e) => Err(e.to_string()),
+            Err(e) => ProbeOutcome::Failed(e.to_string()),
         };
         ProbeAnswer {
             namespace: namespace.to_string(),

@@ -116,23 +116,25 @@ async fn add_logs_and_probes(client: &Client, cli: &Cli, plan: &Plan, f: &mut Fe
     f.probes = probes;
 }
 
-/// Every container of every scheduled pod of the planned components.
+/// Every container of every scheduled pod of the planned components, plus the previous
+/// instance of each container that restarted (where a crash leaves its last words).
 fn log_targets(plan: &Plan, f: &Fetched) -> Vec<LogTarget> {
     let mut targets = Vec::new();
     for g in &plan.gateways {
         let gw = view::join(f, &g.profile, &g.namespace);
         for c in &gw.components {
-            for pod in c
-                .pods
-                .iter()
-                .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some())
-            {
-                for container in pod.spec.iter().flat_map(|s| s.containers.iter()) {
-                    targets.push(LogTarget {
-                        namespace: g.namespace.clone(),
-                        pod: pod.metadata.name.clone().unwrap_or_default(),
+            for s in c.summaries.iter().filter(|s| s.node.is_some()) {
+                for container in s.containers.iter().filter(|c| !c.init) {
+                    let target = |previous| LogTarget {
+                        namespace: s.namespace.clone(),
+                        pod: s.name.clone(),
                         container: container.name.clone(),
-                    });
+                        previous,
+                    };
+                    targets.push(target(false));
+                    if container.restarts > 0 {
+                        targets.push(target(true));
+                    }
                 }
             }
         }

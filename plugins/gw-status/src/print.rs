@@ -458,10 +458,15 @@ fn write_logs(w: &mut dyn Write, r: &Report, o: PrintOptions) -> io::Result<()> 
     let mut t = Table::new(["pod", "container", "signature", "lines", "first line"]);
     let mut clean = 0;
     for l in &r.logs {
+        let container = if l.previous {
+            format!("{} (previous)", l.container)
+        } else {
+            l.container.clone()
+        };
         if let Some(e) = &l.error {
             t.row([
                 l.pod.clone(),
-                l.container.clone(),
+                container.clone(),
                 "<unreadable>".into(),
                 "-".into(),
                 cut(e, o.wide),
@@ -473,7 +478,7 @@ fn write_logs(w: &mut dyn Write, r: &Report, o: PrintOptions) -> io::Result<()> 
         for h in &l.hits {
             t.row([
                 l.pod.clone(),
-                l.container.clone(),
+                container.clone(),
                 h.signature.to_string(),
                 h.count.to_string(),
                 cut(&h.sample, o.wide),

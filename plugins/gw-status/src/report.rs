@@ -11,7 +11,7 @@ use crate::checks::dependencies::{EndpointCounts, endpoints, find_service};
 use crate::checks::gateway_api::{gateway_key, gateways_of, routes_of};
 use crate::checks::logs::{Hit, scan};
 use crate::checks::placement::node_condition;
-use crate::fetch::{Availability, Fetched};
+use crate::fetch::{Availability, Fetched, ProbeOutcome};
 use crate::objects::{Condition, condition};
 use crate::usage::{self, percent};
 use crate::view::{ComponentView, GatewayView};
@@ -431,6 +431,8 @@ pub struct LogReport {
     pub pod: String,
     /// Container.
     pub container: String,
+    /// The previous (crashed) instance's log.
+    pub previous: bool,
     /// Why the log could not be read.
     pub error: Option<String>,
     /// Signatures found.
@@ -501,6 +503,7 @@ pub fn build(
                 namespace: l.namespace.clone(),
                 pod: l.pod.clone(),
                 container: l.container.clone(),
+                previous: l.previous,
                 error: l.text.as_ref().err().cloned(),
                 hits: l.text.as_deref().map(scan).unwrap_or_default(),
             })
@@ -510,10 +513,10 @@ pub fn build(
             .iter()
             .map(|p| ProbeReport {
                 endpoint: format!("{}/{}:{}{}", p.namespace, p.service, p.port, p.path),
-                ok: p.outcome.is_ok(),
+                ok: matches!(p.outcome, ProbeOutcome::Answered(_)),
                 answer: match &p.outcome {
-                    Ok(body) => body.clone(),
-                    Err(e) => e.clone(),
+                    ProbeOutcome::Answered(text) | ProbeOutcome::Failed(text) => text.clone(),
+                    ProbeOutcome::NotProxied(text) => format!("not asked: {text}"),
                 },
             })
             .collect(),

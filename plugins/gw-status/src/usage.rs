@@ -65,6 +65,31 @@ pub fn container_usage(
     Some(parse_usage(&c.usage.cpu, &c.usage.memory))
 }
 
+/// The pods on `node` using the most CPU (`namespace/name`, millicores), busiest first.
+pub fn busiest_on(f: &Fetched, node: &str) -> Vec<(String, i128)> {
+    let Some(metrics) = f.pod_metrics.served() else {
+        return Vec::new();
+    };
+    let mut busy: Vec<(String, i128)> = pods_on(f, node)
+        .filter_map(|p| {
+            let ns = p.metadata.namespace.as_deref()?;
+            let name = p.metadata.name.as_deref()?;
+            let m = metrics.iter().find(|m| {
+                m.metadata.name.as_deref() == Some(name)
+                    && m.metadata.namespace.as_deref() == Some(ns)
+            })?;
+            let cpu: i128 = m
+                .containers
+                .iter()
+                .filter_map(|c| parse_usage(&c.usage.cpu, &c.usage.memory).cpu_millis)
+                .sum();
+            Some((format!("{ns}/{name}"), cpu))
+        })
+        .collect();
+    busy.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    busy
+}
+
 /// A node's live usage, when metrics are served and list it.
 pub fn node_usage(f: &Fetched, node: &str) -> Option<Amounts> {
     let metrics = f.node_metrics.served()?;

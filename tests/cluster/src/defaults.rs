@@ -34,7 +34,10 @@ pub fn apply(resource: &ResourceType, obj: &mut Value) {
                 if let Some(strategy) = spec.get_mut("strategy").and_then(Value::as_object_mut) {
                     if strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate") {
                         set_default(strategy, "rollingUpdate", json!({}));
-                        if let Some(rolling) = strategy.get_mut("rollingUpdate").and_then(Value::as_object_mut) {
+                        if let Some(rolling) = strategy
+                            .get_mut("rollingUpdate")
+                            .and_then(Value::as_object_mut)
+                        {
                             set_default(rolling, "maxUnavailable", json!("25%"));
                             set_default(rolling, "maxSurge", json!("25%"));
                         }
@@ -54,7 +57,11 @@ pub fn apply(resource: &ResourceType, obj: &mut Value) {
                 set_default(spec, "replicas", json!(1));
                 set_default(spec, "podManagementPolicy", json!("OrderedReady"));
                 set_default(spec, "revisionHistoryLimit", json!(10));
-                set_default(spec, "updateStrategy", json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}));
+                set_default(
+                    spec,
+                    "updateStrategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
+                );
             }
             template(obj);
         }
@@ -76,7 +83,11 @@ pub fn apply(resource: &ResourceType, obj: &mut Value) {
             }
         }
         "Namespace" => {
-            let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             if let Some(map) = obj.as_object_mut() {
                 set_default(map, "spec", json!({"finalizers": ["kubernetes"]}));
                 set_default(map, "status", json!({"phase": "Active"}));
@@ -105,7 +116,9 @@ fn pod_spec(spec: &mut Map<String, Value>) {
     set_default(spec, "schedulerName", json!("default-scheduler"));
     set_default(spec, "securityContext", json!({}));
     for list in ["containers", "initContainers"] {
-        let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else { continue };
+        let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
+            continue;
+        };
         for container in containers.iter_mut().filter_map(Value::as_object_mut) {
             container_defaults(container);
         }
@@ -121,7 +134,11 @@ fn container_defaults(container: &mut Map<String, Value>) {
         "Always"
     };
     set_default(container, "imagePullPolicy", json!(pull));
-    set_default(container, "terminationMessagePath", json!("/dev/termination-log"));
+    set_default(
+        container,
+        "terminationMessagePath",
+        json!("/dev/termination-log"),
+    );
     set_default(container, "terminationMessagePolicy", json!("File"));
     set_default(container, "resources", json!({}));
     if let Some(ports) = container.get_mut("ports").and_then(Value::as_array_mut) {
@@ -129,8 +146,15 @@ fn container_defaults(container: &mut Map<String, Value>) {
             set_default(port, "protocol", json!("TCP"));
         }
     }
-    if let Some(resources) = container.get_mut("resources").and_then(Value::as_object_mut) {
-        let limits = resources.get("limits").and_then(Value::as_object).cloned().unwrap_or_default();
+    if let Some(resources) = container
+        .get_mut("resources")
+        .and_then(Value::as_object_mut)
+    {
+        let limits = resources
+            .get("limits")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         if !limits.is_empty() {
             set_default(resources, "requests", json!({}));
             if let Some(requests) = resources.get_mut("requests").and_then(Value::as_object_mut) {
@@ -145,7 +169,11 @@ fn container_defaults(container: &mut Map<String, Value>) {
 fn service_spec(spec: &mut Map<String, Value>) {
     set_default(spec, "type", json!("ClusterIP"));
     set_default(spec, "sessionAffinity", json!("None"));
-    let service_type = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let service_type = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     if service_type != "ExternalName" {
         set_default(spec, "clusterIP", json!(random_cluster_ip()));
         let ip = spec.get("clusterIP").cloned().unwrap_or(Value::Null);
@@ -174,7 +202,11 @@ fn service_spec(spec: &mut Map<String, Value>) {
 }
 
 fn random_cluster_ip() -> String {
-    format!("10.96.{}.{}", rand::random_range(0..=255u8), rand::random_range(1..=254u8))
+    format!(
+        "10.96.{}.{}",
+        rand::random_range(0..=255u8),
+        rand::random_range(1..=254u8)
+    )
 }
 
 /// The QoS class of a pod spec: `Guaranteed`, `Burstable` or `BestEffort`.
@@ -187,10 +219,16 @@ pub fn qos_class(spec: &Value) -> &'static str {
     let mut any_set = false;
     let mut guaranteed = true;
     for container in containers {
-        let requests = container.pointer("/resources/requests").and_then(Value::as_object);
-        let limits = container.pointer("/resources/limits").and_then(Value::as_object);
+        let requests = container
+            .pointer("/resources/requests")
+            .and_then(Value::as_object);
+        let limits = container
+            .pointer("/resources/limits")
+            .and_then(Value::as_object);
         let quantity = |map: Option<&Map<String, Value>>, name: &str| {
-            map.and_then(|m| m.get(name)).and_then(Value::as_str).and_then(|s| Quantity::parse(s).ok())
+            map.and_then(|m| m.get(name))
+                .and_then(Value::as_str)
+                .and_then(|s| Quantity::parse(s).ok())
         };
         for name in ["cpu", "memory"] {
             let request = quantity(requests, name);
@@ -225,8 +263,14 @@ mod tests {
         assert_eq!(obj["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
         let container = &obj["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(container["imagePullPolicy"], "IfNotPresent");
-        assert_eq!(container["resources"]["requests"]["memory"], "1Gi", "requests default to limits");
-        assert_eq!(obj["spec"]["template"]["spec"]["terminationGracePeriodSeconds"], 30);
+        assert_eq!(
+            container["resources"]["requests"]["memory"], "1Gi",
+            "requests default to limits"
+        );
+        assert_eq!(
+            obj["spec"]["template"]["spec"]["terminationGracePeriodSeconds"],
+            30
+        );
         let once = obj.clone();
         apply(rt, &mut obj);
         assert_eq!(obj, once);
@@ -238,9 +282,20 @@ mod tests {
         let mut obj = json!({"spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}});
         apply(rt, &mut obj);
         let port = &obj["spec"]["ports"][0];
-        assert_eq!((port["protocol"].as_str(), port["targetPort"].as_i64()), (Some("TCP"), Some(80)));
-        assert!(port["nodePort"].as_i64().is_some_and(|p| (30000..=32767).contains(&p)));
-        assert!(obj["spec"]["clusterIP"].as_str().is_some_and(|ip| ip.starts_with("10.96.")));
+        assert_eq!(
+            (port["protocol"].as_str(), port["targetPort"].as_i64()),
+            (Some("TCP"), Some(80))
+        );
+        assert!(
+            port["nodePort"]
+                .as_i64()
+                .is_some_and(|p| (30000..=32767).contains(&p))
+        );
+        assert!(
+            obj["spec"]["clusterIP"]
+                .as_str()
+                .is_some_and(|ip| ip.starts_with("10.96."))
+        );
         let mut headless = json!({"spec": {"clusterIP": "None"}});
         apply(rt, &mut headless);
         assert_eq!(headless["spec"]["clusterIPs"], json!(["None"]));
@@ -248,12 +303,18 @@ mod tests {
 
     #[test]
     fn qos_classes() {
-        let spec = |resources: Value| json!({"containers": [{"name": "c", "resources": resources}]});
+        let spec =
+            |resources: Value| json!({"containers": [{"name": "c", "resources": resources}]});
         assert_eq!(qos_class(&spec(json!({}))), "BestEffort");
         assert_eq!(
-            qos_class(&spec(json!({"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}))),
+            qos_class(&spec(
+                json!({"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}})
+            )),
             "Guaranteed"
         );
-        assert_eq!(qos_class(&spec(json!({"requests": {"cpu": "1"}}))), "Burstable");
+        assert_eq!(
+            qos_class(&spec(json!({"requests": {"cpu": "1"}}))),
+            "Burstable"
+        );
     }
 }

@@ -51,21 +51,36 @@ impl FieldCause {
         } else {
             format!("Required value: {detail}")
         };
-        FieldCause { reason: "FieldValueRequired", field: field.into(), message }
+        FieldCause {
+            reason: "FieldValueRequired",
+            field: field.into(),
+            message,
+        }
     }
 
     /// `field: Forbidden: <detail>`.
     pub fn forbidden(field: impl Into<String>, detail: &str) -> FieldCause {
-        FieldCause { reason: "FieldValueForbidden", field: field.into(), message: format!("Forbidden: {detail}") }
+        FieldCause {
+            reason: "FieldValueForbidden",
+            field: field.into(),
+            message: format!("Forbidden: {detail}"),
+        }
     }
 
     /// `field: Unsupported value: <value>: supported values: ...`.
-    pub fn not_supported(field: impl Into<String>, value: &Value, supported: &[&str]) -> FieldCause {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: &Value,
+        supported: &[&str],
+    ) -> FieldCause {
         let quoted: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
         FieldCause {
             reason: "FieldValueNotSupported",
             field: field.into(),
-            message: format!("Unsupported value: {value}: supported values: {}", quoted.join(", ")),
+            message: format!(
+                "Unsupported value: {value}: supported values: {}",
+                quoted.join(", ")
+            ),
         }
     }
 
@@ -79,7 +94,9 @@ fn resource_and_group(resource: &str) -> (String, String) {
     match resource.split_once('.') {
         Some((plural, group)) => (plural.to_string(), group.to_string()),
         None => {
-            let group = resources::by_plural(resource).map(|r| r.group).unwrap_or_default();
+            let group = resources::by_plural(resource)
+                .map(|r| r.group)
+                .unwrap_or_default();
             (resource.to_string(), group.to_string())
         }
     }
@@ -88,7 +105,11 @@ fn resource_and_group(resource: &str) -> (String, String) {
 /// `deployments.apps` for a plural of a named group, `pods` for the core group.
 pub fn qualified_resource(resource: &str) -> String {
     let (plural, group) = resource_and_group(resource);
-    if group.is_empty() { plural } else { format!("{plural}.{group}") }
+    if group.is_empty() {
+        plural
+    } else {
+        format!("{plural}.{group}")
+    }
 }
 
 fn details(name: &str, resource: &str) -> Value {
@@ -107,7 +128,12 @@ fn details(name: &str, resource: &str) -> Value {
 impl ApiError {
     /// A bare error with code, reason and message.
     pub fn new(code: u16, reason: &str, message: impl Into<String>) -> ApiError {
-        ApiError { code, reason: reason.to_string(), message: message.into(), details: None }
+        ApiError {
+            code,
+            reason: reason.to_string(),
+            message: message.into(),
+            details: None,
+        }
     }
 
     /// Sets `details`.
@@ -126,8 +152,12 @@ impl ApiError {
     /// 409 `pods "x" already exists`.
     pub fn already_exists(resource: &str, name: &str) -> ApiError {
         let qualified = qualified_resource(resource);
-        ApiError::new(409, "AlreadyExists", format!("{qualified} \"{name}\" already exists"))
-            .with_details(details(name, resource))
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!("{qualified} \"{name}\" already exists"),
+        )
+        .with_details(details(name, resource))
     }
 
     /// 409 Conflict for a stale `resourceVersion`, with the real server's wording.
@@ -152,7 +182,11 @@ impl ApiError {
 
     /// 422 `Deployment.apps "x" is invalid: <field>: <error>` (several causes in brackets).
     pub fn invalid(kind: &str, group: &str, name: &str, causes: &[FieldCause]) -> ApiError {
-        let qualified_kind = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+        let qualified_kind = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
         let rendered: Vec<String> = causes.iter().map(FieldCause::rendered).collect();
         let summary = match rendered.as_slice() {
             [one] => one.clone(),
@@ -169,8 +203,12 @@ impl ApiError {
         }
         detail.insert("kind".into(), json!(kind));
         detail.insert("causes".into(), Value::Array(causes_json));
-        ApiError::new(422, "Invalid", format!("{qualified_kind} \"{name}\" is invalid: {summary}"))
-            .with_details(Value::Object(detail))
+        ApiError::new(
+            422,
+            "Invalid",
+            format!("{qualified_kind} \"{name}\" is invalid: {summary}"),
+        )
+        .with_details(Value::Object(detail))
     }
 
     /// 403 Forbidden with the given message about `resource` `name`.
@@ -196,8 +234,12 @@ impl ApiError {
     /// 500 `Internal error occurred: <message>` with the cause in details, like `NewInternalError`.
     pub fn internal(message: impl Into<String>) -> ApiError {
         let message = message.into();
-        ApiError::new(500, "InternalError", format!("Internal error occurred: {message}"))
-            .with_details(json!({"causes": [{"message": message}]}))
+        ApiError::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {message}"),
+        )
+        .with_details(json!({"causes": [{"message": message}]}))
     }
 
     /// 405 MethodNotAllowed, as for a verb a resource does not support.
@@ -251,7 +293,10 @@ mod tests {
         assert_eq!(err.code, 404);
         assert_eq!(err.message, "deployments.apps \"web\" not found");
         let status = err.to_status();
-        assert_eq!(status["details"], json!({"name": "web", "group": "apps", "kind": "deployments"}));
+        assert_eq!(
+            status["details"],
+            json!({"name": "web", "group": "apps", "kind": "deployments"})
+        );
         assert_eq!(status["status"], "Failure");
         assert_eq!(status["reason"], "NotFound");
     }
@@ -263,7 +308,10 @@ mod tests {
             err.message,
             "Operation cannot be fulfilled on deployments.apps \"x\": the object has been modified; please apply your changes to the latest version and try again"
         );
-        assert_eq!(ApiError::conflict("pods", "p").message.split(':').next(), Some("Operation cannot be fulfilled on pods \"p\""));
+        assert_eq!(
+            ApiError::conflict("pods", "p").message.split(':').next(),
+            Some("Operation cannot be fulfilled on pods \"p\"")
+        );
     }
 
     #[test]
@@ -280,8 +328,18 @@ mod tests {
         );
         let two = FieldCause::required("metadata.name", "name or generateName is required");
         let err = ApiError::invalid("Pod", "", "", &[one, two]);
-        assert!(err.message.starts_with("Pod \"\" is invalid: [spec."), "{}", err.message);
-        assert!(err.message.ends_with("metadata.name: Required value: name or generateName is required]"));
-        assert_eq!(err.details.unwrap()["causes"][1]["reason"], "FieldValueRequired");
+        assert!(
+            err.message.starts_with("Pod \"\" is invalid: [spec."),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message
+                .ends_with("metadata.name: Required value: name or generateName is required]")
+        );
+        assert_eq!(
+            err.details.unwrap()["causes"][1]["reason"],
+            "FieldValueRequired"
+        );
     }
 }

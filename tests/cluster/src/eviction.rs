@@ -33,7 +33,11 @@ pub fn scaled_value(value: &Value, total: i64, round_up: bool) -> Option<i64> {
             Some(percent) => {
                 let percent: i64 = percent.parse().ok()?;
                 let scaled = percent * total;
-                Some(if round_up { (scaled + 99).div_euclid(100) } else { scaled.div_euclid(100) })
+                Some(if round_up {
+                    (scaled + 99).div_euclid(100)
+                } else {
+                    scaled.div_euclid(100)
+                })
             }
             None => s.parse().ok(),
         },
@@ -45,7 +49,10 @@ pub fn scaled_value(value: &Value, total: i64, round_up: bool) -> Option<i64> {
 pub fn is_pod_ready(pod: &Value) -> bool {
     pod.pointer("/status/conditions")
         .and_then(Value::as_array)
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
 }
 
 fn is_terminating(pod: &Value) -> bool {
@@ -54,7 +61,9 @@ fn is_terminating(pod: &Value) -> bool {
 
 /// Healthy pods as the disruption controller counts them: ready and not being deleted.
 pub fn count_healthy(pods: &[Arc<Value>]) -> i64 {
-    pods.iter().filter(|p| !is_terminating(p) && is_pod_ready(p)).count() as i64
+    pods.iter()
+        .filter(|p| !is_terminating(p) && is_pod_ready(p))
+        .count() as i64
 }
 
 /// The budget of `pdb` over its matching `pods`; `expected_scale` is the sum of the owning
@@ -68,23 +77,43 @@ pub fn compute_budget(pdb: &Value, pods: &[Arc<Value>], expected_scale: i64) -> 
         if min_available.is_number() {
             (pods.len() as i64, min_available.as_i64().unwrap_or(0))
         } else {
-            (expected_scale, scaled_value(min_available, expected_scale, true).unwrap_or(0))
+            (
+                expected_scale,
+                scaled_value(min_available, expected_scale, true).unwrap_or(0),
+            )
         }
     } else {
         (pods.len() as i64, 0)
     };
     let current_healthy = count_healthy(pods);
-    let disruptions_allowed = if expected <= 0 { 0 } else { (current_healthy - desired_healthy).max(0) };
-    Budget { expected, desired_healthy, current_healthy, disruptions_allowed }
+    let disruptions_allowed = if expected <= 0 {
+        0
+    } else {
+        (current_healthy - desired_healthy).max(0)
+    };
+    Budget {
+        expected,
+        desired_healthy,
+        current_healthy,
+        disruptions_allowed,
+    }
 }
 
 /// The pods a PDB selects (policy/v1: an empty selector selects every pod of the namespace).
 pub fn pdb_pods(store: &Store, pdb: &Value) -> Vec<Arc<Value>> {
     let ns = str_at(pdb, "namespace");
-    let Some(selector) = pdb.pointer("/spec/selector").and_then(LabelSelector::from_label_selector) else {
+    let Some(selector) = pdb
+        .pointer("/spec/selector")
+        .and_then(LabelSelector::from_label_selector)
+    else {
         return Vec::new();
     };
-    store.list_shared("pods", Some(ns)).0.into_iter().filter(|p| selector.matches(p)).collect()
+    store
+        .list_shared("pods", Some(ns))
+        .0
+        .into_iter()
+        .filter(|p| selector.matches(p))
+        .collect()
 }
 
 /// The sum of the replicas of the controllers owning `pods` (a ReplicaSet owned by a
@@ -106,13 +135,18 @@ pub fn expected_scale(store: &Store, pods: &[Arc<Value>]) -> i64 {
                     _ => Some((format!("replicasets/{name}"), rs)),
                 }
             }
-            "StatefulSet" => store.get_shared("statefulsets", Some(ns), &name).map(|s| (format!("statefulsets/{name}"), s)),
+            "StatefulSet" => store
+                .get_shared("statefulsets", Some(ns), &name)
+                .map(|s| (format!("statefulsets/{name}"), s)),
             _ => None,
         });
         match scale_owner {
             Some((id, owner)) => {
                 if !seen.contains(&id) {
-                    total += owner.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+                    total += owner
+                        .pointer("/spec/replicas")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(1);
                     seen.push(id);
                 }
             }
@@ -127,7 +161,12 @@ fn controller_of(obj: &Value) -> Option<(String, String)> {
         .as_array()?
         .iter()
         .find(|r| r["controller"] == true)
-        .map(|r| (r["kind"].as_str().unwrap_or("").to_string(), r["name"].as_str().unwrap_or("").to_string()))
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap_or("").to_string(),
+                r["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
 }
 
 /// How an eviction went.
@@ -140,19 +179,43 @@ pub enum EvictionOutcome {
 }
 
 /// Evicts pod `name` in `ns` with the `Eviction` body `eviction`.
-pub fn evict(store: &Store, ns: &str, name: &str, eviction: &Value, dry_run: bool) -> Result<EvictionOutcome, ApiError> {
-    let body_name = eviction.pointer("/metadata/name").and_then(Value::as_str).unwrap_or(name);
+pub fn evict(
+    store: &Store,
+    ns: &str,
+    name: &str,
+    eviction: &Value,
+    dry_run: bool,
+) -> Result<EvictionOutcome, ApiError> {
+    let body_name = eviction
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or(name);
     if body_name != name {
-        return Err(ApiError::bad_request("name in URL does not match name in Eviction object"));
+        return Err(ApiError::bad_request(
+            "name in URL does not match name in Eviction object",
+        ));
     }
-    let pod = store.get_shared("pods", Some(ns), name).ok_or_else(|| ApiError::not_found("pods", name))?;
+    let pod = store
+        .get_shared("pods", Some(ns), name)
+        .ok_or_else(|| ApiError::not_found("pods", name))?;
     let options = delete_options(eviction, dry_run);
-    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+    let phase = pod
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if is_terminating(&pod) || matches!(phase, "Succeeded" | "Failed" | "Pending") {
         store.delete("pods", Some(ns), name, &options)?;
-        return Ok(if is_terminating(&pod) { EvictionOutcome::AlreadyGone } else { EvictionOutcome::Evicted });
+        return Ok(if is_terminating(&pod) {
+            EvictionOutcome::AlreadyGone
+        } else {
+            EvictionOutcome::Evicted
+        });
     }
-    let labels = pod.pointer("/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default();
+    let labels = pod
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let budgets: Vec<Arc<Value>> = store
         .list_shared("poddisruptionbudgets", Some(ns))
         .0
@@ -178,22 +241,28 @@ pub fn evict(store: &Store, ns: &str, name: &str, eviction: &Value, dry_run: boo
     let pods = pdb_pods(store, &pdb);
     let budget = compute_budget(&pdb, &pods, expected_scale(store, &pods));
     if !is_pod_ready(&pod) {
-        let always_allow = pdb.pointer("/spec/unhealthyPodEvictionPolicy").and_then(Value::as_str) == Some("AlwaysAllow");
-        let budget_met = budget.desired_healthy > 0 && budget.current_healthy >= budget.desired_healthy;
+        let always_allow = pdb
+            .pointer("/spec/unhealthyPodEvictionPolicy")
+            .and_then(Value::as_str)
+            == Some("AlwaysAllow");
+        let budget_met =
+            budget.desired_healthy > 0 && budget.current_healthy >= budget.desired_healthy;
         if always_allow || budget_met {
             store.delete("pods", Some(ns), name, &options)?;
             return Ok(EvictionOutcome::Evicted);
         }
     }
     if budget.disruptions_allowed <= 0 {
-        return Err(ApiError::too_many_requests("Cannot evict pod as it would violate the pod's disruption budget.")
-            .with_details(json!({"causes": [{
-                "reason": "DisruptionBudget",
-                "message": format!(
-                    "The disruption budget {} needs {} healthy pods and has {} currently",
-                    str_at(&pdb, "name"), budget.desired_healthy, budget.current_healthy
-                ),
-            }]})));
+        return Err(ApiError::too_many_requests(
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+        )
+        .with_details(json!({"causes": [{
+            "reason": "DisruptionBudget",
+            "message": format!(
+                "The disruption budget {} needs {} healthy pods and has {} currently",
+                str_at(&pdb, "name"), budget.desired_healthy, budget.current_healthy
+            ),
+        }]})));
     }
     if dry_run {
         return Ok(EvictionOutcome::Evicted);
@@ -205,8 +274,15 @@ pub fn evict(store: &Store, ns: &str, name: &str, eviction: &Value, dry_run: boo
 
 fn delete_options(eviction: &Value, dry_run: bool) -> DeleteOptions {
     let opts = eviction.get("deleteOptions").unwrap_or(&Value::Null);
-    let text = |pointer: &str| opts.pointer(pointer).and_then(Value::as_str).map(str::to_string);
-    let body_dry_run = opts.get("dryRun").and_then(Value::as_array).is_some_and(|v| v.iter().any(|x| x == "All"));
+    let text = |pointer: &str| {
+        opts.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let body_dry_run = opts
+        .get("dryRun")
+        .and_then(Value::as_array)
+        .is_some_and(|v| v.iter().any(|x| x == "All"));
     DeleteOptions {
         grace_period_seconds: opts.get("gracePeriodSeconds").and_then(Value::as_i64),
         precondition_uid: text("/preconditions/uid"),
@@ -216,7 +292,12 @@ fn delete_options(eviction: &Value, dry_run: bool) -> DeleteOptions {
     }
 }
 
-fn record_disruption(store: &Store, pdb: &Value, pod: &str, budget: Budget) -> Result<(), ApiError> {
+fn record_disruption(
+    store: &Store,
+    pdb: &Value,
+    pod: &str,
+    budget: Budget,
+) -> Result<(), ApiError> {
     let mut status = pdb.get("status").cloned().unwrap_or_else(|| json!({}));
     let allowed = budget.disruptions_allowed - 1;
     status["disruptionsAllowed"] = json!(allowed);
@@ -231,14 +312,23 @@ fn record_disruption(store: &Store, pdb: &Value, pod: &str, budget: Budget) -> R
         let condition = json!({"type": "DisruptionAllowed", "status": "False", "reason": "InsufficientPods",
                                "message": "", "lastTransitionTime": now_rfc3339(),
                                "observedGeneration": pdb.pointer("/metadata/generation").cloned().unwrap_or(json!(1))});
-        let conditions = status.get("conditions").and_then(Value::as_array).cloned().unwrap_or_default();
-        let mut conditions: Vec<Value> = conditions.into_iter().filter(|c| c["type"] != "DisruptionAllowed").collect();
+        let conditions = status
+            .get("conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut conditions: Vec<Value> = conditions
+            .into_iter()
+            .filter(|c| c["type"] != "DisruptionAllowed")
+            .collect();
         conditions.push(condition);
         status["conditions"] = Value::Array(conditions);
     }
     let mut next = pdb.clone();
     next["status"] = status;
-    store.update_status("poddisruptionbudgets", next).map(|_| ())
+    store
+        .update_status("poddisruptionbudgets", next)
+        .map(|_| ())
 }
 
 #[cfg(test)]
@@ -251,7 +341,8 @@ mod tests {
             "spec": {"nodeName": "n1", "terminationGracePeriodSeconds": 30},
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}});
         if let Some(owner) = owner {
-            pod["metadata"]["ownerReferences"] = json!([{"kind": "ReplicaSet", "name": owner, "controller": true, "uid": "x"}]);
+            pod["metadata"]["ownerReferences"] =
+                json!([{"kind": "ReplicaSet", "name": owner, "controller": true, "uid": "x"}]);
         }
         pod
     }
@@ -277,17 +368,41 @@ mod tests {
 
     #[test]
     fn budget_arithmetic_for_min_and_max() {
-        let pods = shared(vec![pod("a", true, None), pod("b", true, None), pod("c", false, None)]);
+        let pods = shared(vec![
+            pod("a", true, None),
+            pod("b", true, None),
+            pod("c", false, None),
+        ]);
         let min_int = compute_budget(&pdb("p", json!({"minAvailable": 2})), &pods, 3);
-        assert_eq!(min_int, Budget { expected: 3, desired_healthy: 2, current_healthy: 2, disruptions_allowed: 0 });
+        assert_eq!(
+            min_int,
+            Budget {
+                expected: 3,
+                desired_healthy: 2,
+                current_healthy: 2,
+                disruptions_allowed: 0
+            }
+        );
         let min_pct = compute_budget(&pdb("p", json!({"minAvailable": "50%"})), &pods, 4);
-        assert_eq!((min_pct.desired_healthy, min_pct.disruptions_allowed), (2, 0));
+        assert_eq!(
+            (min_pct.desired_healthy, min_pct.disruptions_allowed),
+            (2, 0)
+        );
         let min_pct_low = compute_budget(&pdb("p", json!({"minAvailable": "30%"})), &pods, 3);
-        assert_eq!((min_pct_low.desired_healthy, min_pct_low.disruptions_allowed), (1, 1));
+        assert_eq!(
+            (min_pct_low.desired_healthy, min_pct_low.disruptions_allowed),
+            (1, 1)
+        );
         let max_int = compute_budget(&pdb("p", json!({"maxUnavailable": 1})), &pods, 3);
-        assert_eq!((max_int.desired_healthy, max_int.disruptions_allowed), (2, 0));
+        assert_eq!(
+            (max_int.desired_healthy, max_int.disruptions_allowed),
+            (2, 0)
+        );
         let max_pct = compute_budget(&pdb("p", json!({"maxUnavailable": "50%"})), &pods, 3);
-        assert_eq!((max_pct.desired_healthy, max_pct.disruptions_allowed), (1, 1));
+        assert_eq!(
+            (max_pct.desired_healthy, max_pct.disruptions_allowed),
+            (1, 1)
+        );
         let none = compute_budget(&pdb("p", json!({"maxUnavailable": 1})), &[], 0);
         assert_eq!(none.disruptions_allowed, 0);
     }
@@ -305,37 +420,75 @@ mod tests {
 
     #[test]
     fn blocked_eviction_answers_429_with_the_budget_cause() {
-        let store = store_with(vec![pod("a", true, None), pod("b", true, None)], vec![pdb("web-pdb", json!({"minAvailable": 2}))]);
+        let store = store_with(
+            vec![pod("a", true, None), pod("b", true, None)],
+            vec![pdb("web-pdb", json!({"minAvailable": 2}))],
+        );
         let err = evict(&store, "default", "a", &json!({}), false).unwrap_err();
         assert_eq!((err.code, err.reason.as_str()), (429, "TooManyRequests"));
-        assert_eq!(err.message, "Cannot evict pod as it would violate the pod's disruption budget.");
+        assert_eq!(
+            err.message,
+            "Cannot evict pod as it would violate the pod's disruption budget."
+        );
         assert_eq!(
             err.details.unwrap()["causes"][0],
             json!({"reason": "DisruptionBudget", "message": "The disruption budget web-pdb needs 2 healthy pods and has 2 currently"})
         );
-        assert!(store.get("pods", Some("default"), "a").unwrap()["metadata"].get("deletionTimestamp").is_none());
+        assert!(
+            store.get("pods", Some("default"), "a").unwrap()["metadata"]
+                .get("deletionTimestamp")
+                .is_none()
+        );
     }
 
     #[test]
     fn allowed_eviction_deletes_gracefully_and_records_the_disruption() {
-        let store = store_with(vec![pod("a", true, None), pod("b", true, None)], vec![pdb("web-pdb", json!({"minAvailable": 1}))]);
-        assert_eq!(evict(&store, "default", "a", &json!({}), true), Ok(EvictionOutcome::Evicted));
-        assert!(store.get("pods", Some("default"), "a").unwrap()["metadata"].get("deletionTimestamp").is_none(), "dry run");
-        assert_eq!(evict(&store, "default", "a", &json!({}), false), Ok(EvictionOutcome::Evicted));
+        let store = store_with(
+            vec![pod("a", true, None), pod("b", true, None)],
+            vec![pdb("web-pdb", json!({"minAvailable": 1}))],
+        );
+        assert_eq!(
+            evict(&store, "default", "a", &json!({}), true),
+            Ok(EvictionOutcome::Evicted)
+        );
+        assert!(
+            store.get("pods", Some("default"), "a").unwrap()["metadata"]
+                .get("deletionTimestamp")
+                .is_none(),
+            "dry run"
+        );
+        assert_eq!(
+            evict(&store, "default", "a", &json!({}), false),
+            Ok(EvictionOutcome::Evicted)
+        );
         let evicted = store.get("pods", Some("default"), "a").unwrap();
         assert!(evicted["metadata"]["deletionTimestamp"].is_string());
-        let status = store.get("poddisruptionbudgets", Some("default"), "web-pdb").unwrap()["status"].clone();
+        let status = store
+            .get("poddisruptionbudgets", Some("default"), "web-pdb")
+            .unwrap()["status"]
+            .clone();
         assert_eq!(status["disruptionsAllowed"], 0);
         assert!(status["disruptedPods"]["a"].is_string());
-        assert_eq!(evict(&store, "default", "b", &json!({}), false).unwrap_err().code, 429);
-        assert_eq!(evict(&store, "default", "a", &json!({}), false), Ok(EvictionOutcome::AlreadyGone));
+        assert_eq!(
+            evict(&store, "default", "b", &json!({}), false)
+                .unwrap_err()
+                .code,
+            429
+        );
+        assert_eq!(
+            evict(&store, "default", "a", &json!({}), false),
+            Ok(EvictionOutcome::AlreadyGone)
+        );
     }
 
     #[test]
     fn two_budgets_are_an_internal_error() {
         let store = store_with(
             vec![pod("a", true, None)],
-            vec![pdb("one", json!({"maxUnavailable": 1})), pdb("two", json!({"maxUnavailable": 1}))],
+            vec![
+                pdb("one", json!({"maxUnavailable": 1})),
+                pdb("two", json!({"maxUnavailable": 1})),
+            ],
         );
         let err = evict(&store, "default", "a", &json!({}), false).unwrap_err();
         assert_eq!(err.code, 500);
@@ -347,15 +500,35 @@ mod tests {
 
     #[test]
     fn unhealthy_pods_follow_the_eviction_policy() {
-        let blocked = store_with(vec![pod("a", true, None), pod("b", false, None)], vec![pdb("p", json!({"minAvailable": 2}))]);
-        assert_eq!(evict(&blocked, "default", "b", &json!({}), false).unwrap_err().code, 429);
+        let blocked = store_with(
+            vec![pod("a", true, None), pod("b", false, None)],
+            vec![pdb("p", json!({"minAvailable": 2}))],
+        );
+        assert_eq!(
+            evict(&blocked, "default", "b", &json!({}), false)
+                .unwrap_err()
+                .code,
+            429
+        );
         let allow = store_with(
             vec![pod("a", true, None), pod("b", false, None)],
-            vec![pdb("p", json!({"minAvailable": 2, "unhealthyPodEvictionPolicy": "AlwaysAllow"}))],
+            vec![pdb(
+                "p",
+                json!({"minAvailable": 2, "unhealthyPodEvictionPolicy": "AlwaysAllow"}),
+            )],
         );
-        assert_eq!(evict(&allow, "default", "b", &json!({}), false), Ok(EvictionOutcome::Evicted));
-        let satisfied = store_with(vec![pod("a", true, None), pod("b", false, None)], vec![pdb("p", json!({"minAvailable": 1}))]);
-        assert_eq!(evict(&satisfied, "default", "b", &json!({}), false), Ok(EvictionOutcome::Evicted));
+        assert_eq!(
+            evict(&allow, "default", "b", &json!({}), false),
+            Ok(EvictionOutcome::Evicted)
+        );
+        let satisfied = store_with(
+            vec![pod("a", true, None), pod("b", false, None)],
+            vec![pdb("p", json!({"minAvailable": 1}))],
+        );
+        assert_eq!(
+            evict(&satisfied, "default", "b", &json!({}), false),
+            Ok(EvictionOutcome::Evicted)
+        );
     }
 
     #[test]
@@ -366,16 +539,33 @@ mod tests {
             .create("replicasets", json!({"metadata": {"name": "web-1", "namespace": "default",
                 "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": true, "uid": "d"}]}, "spec": {"replicas": 2}}))
             .unwrap();
-        let pods = shared(vec![pod("a", true, Some("web-1")), pod("b", true, Some("web-1")), pod("c", true, None)]);
+        let pods = shared(vec![
+            pod("a", true, Some("web-1")),
+            pod("b", true, Some("web-1")),
+            pod("c", true, None),
+        ]);
         assert_eq!(expected_scale(&store, &pods), 6);
     }
 
     #[test]
     fn no_budget_and_missing_pod() {
         let store = store_with(vec![pod("a", true, None)], vec![]);
-        assert_eq!(evict(&store, "default", "a", &json!({}), false), Ok(EvictionOutcome::Evicted));
-        assert_eq!(evict(&store, "default", "zz", &json!({}), false).unwrap_err().code, 404);
+        assert_eq!(
+            evict(&store, "default", "a", &json!({}), false),
+            Ok(EvictionOutcome::Evicted)
+        );
+        assert_eq!(
+            evict(&store, "default", "zz", &json!({}), false)
+                .unwrap_err()
+                .code,
+            404
+        );
         let mismatch = json!({"metadata": {"name": "other"}});
-        assert_eq!(evict(&store, "default", "a", &mismatch, false).unwrap_err().code, 400);
+        assert_eq!(
+            evict(&store, "default", "a", &mismatch, false)
+                .unwrap_err()
+                .code,
+            400
+        );
     }
 }

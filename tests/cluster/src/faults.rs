@@ -69,7 +69,9 @@ pub struct Faults {
 
 impl Faults {
     fn lock(&self) -> MutexGuard<'_, FaultState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds `latency` to every request from now on.
@@ -137,7 +139,11 @@ impl Faults {
     pub fn take_failure(&self, method: &str, path: &str) -> Option<FaultAction> {
         let mut state = self.lock();
         let index = state.failures.iter().position(|rule| {
-            path.contains(&rule.path) && rule.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            path.contains(&rule.path)
+                && rule
+                    .method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
         })?;
         let rule = &mut state.failures[index];
         rule.count -= 1;
@@ -156,12 +162,29 @@ mod tests {
     #[test]
     fn rules_fire_the_given_number_of_times_on_matching_requests() {
         let faults = Faults::default();
-        faults.fail_next(2, Some("patch"), "/deployments/web", FaultAction::Status(503));
-        assert_eq!(faults.take_failure("GET", "/apis/apps/v1/namespaces/d/deployments/web"), None);
-        assert_eq!(faults.take_failure("PATCH", "/apis/apps/v1/namespaces/d/pods"), None);
+        faults.fail_next(
+            2,
+            Some("patch"),
+            "/deployments/web",
+            FaultAction::Status(503),
+        );
+        assert_eq!(
+            faults.take_failure("GET", "/apis/apps/v1/namespaces/d/deployments/web"),
+            None
+        );
+        assert_eq!(
+            faults.take_failure("PATCH", "/apis/apps/v1/namespaces/d/pods"),
+            None
+        );
         let path = "/apis/apps/v1/namespaces/d/deployments/web";
-        assert_eq!(faults.take_failure("PATCH", path), Some(FaultAction::Status(503)));
-        assert_eq!(faults.take_failure("PATCH", path), Some(FaultAction::Status(503)));
+        assert_eq!(
+            faults.take_failure("PATCH", path),
+            Some(FaultAction::Status(503))
+        );
+        assert_eq!(
+            faults.take_failure("PATCH", path),
+            Some(FaultAction::Status(503))
+        );
         assert_eq!(faults.take_failure("PATCH", path), None);
     }
 
@@ -176,9 +199,10 @@ mod tests {
         assert_eq!(faults.latency(), Duration::from_millis(20));
         assert_eq!(faults.watch_drop_after(), Some(3));
         assert_eq!(faults.take_failure("GET", "/api"), Some(FaultAction::Reset));
-        let status: FaultRequest =
-            serde_json::from_str(r#"{"fail": {"path": "/x", "method": "GET", "count": 1, "action": {"status": 429}}}"#)
-                .unwrap();
+        let status: FaultRequest = serde_json::from_str(
+            r#"{"fail": {"path": "/x", "method": "GET", "count": 1, "action": {"status": 429}}}"#,
+        )
+        .unwrap();
         faults.apply(status);
         assert_eq!(faults.snapshot().failures.len(), 1);
         faults.clear();

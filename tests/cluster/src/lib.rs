@@ -11,16 +11,21 @@
 //! # }
 //! ```
 
+pub mod apply;
+pub mod controllers;
 pub mod defaults;
 pub mod errors;
 pub mod eviction;
 pub mod faults;
+pub mod generator;
 pub mod kubeconfig;
 pub mod logs;
 pub mod patch;
+pub mod protobuf;
 pub mod quantity;
 pub mod rbac;
 pub mod resources;
+pub mod scenarios;
 pub mod selector;
 pub mod server;
 pub mod store;
@@ -90,10 +95,15 @@ impl TestCluster {
         load(&store, objects)?;
         let faults = Faults::default();
         let rbac = Rbac::default();
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).context("binding 127.0.0.1")?;
+        let listener =
+            std::net::TcpListener::bind(("127.0.0.1", port)).context("binding 127.0.0.1")?;
         listener.set_nonblocking(true)?;
         let url = format!("http://{}", listener.local_addr()?);
-        let app = server::App { store: store.clone(), faults: faults.clone(), rbac: rbac.clone() };
+        let app = server::App {
+            store: store.clone(),
+            faults: faults.clone(),
+            rbac: rbac.clone(),
+        };
         let (shutdown, shutdown_signal) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -101,20 +111,22 @@ impl TestCluster {
             .enable_all()
             .build()
             .context("building the server runtime")?;
-        let server_thread = std::thread::Builder::new().name("test-cluster-server".into()).spawn(move || {
-            runtime.block_on(async move {
-                match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => {
-                        server::serve(listener, app, async {
-                            let _ = shutdown_signal.await;
-                        })
-                        .await;
+        let server_thread = std::thread::Builder::new()
+            .name("test-cluster-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            server::serve(listener, app, async {
+                                let _ = shutdown_signal.await;
+                            })
+                            .await;
+                        }
+                        Err(err) => eprintln!("test-cluster: cannot serve: {err}"),
                     }
-                    Err(err) => eprintln!("test-cluster: cannot serve: {err}"),
-                }
-            });
-            runtime.shutdown_timeout(Duration::from_millis(200));
-        })?;
+                });
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })?;
         let mut cluster = TestCluster {
             url,
             store,
@@ -133,29 +145,33 @@ impl TestCluster {
     }
 
     fn run_reconciler_in_background(&mut self) -> anyhow::Result<()> {
-        let Some(reconciler) = self.reconciler.clone() else { return Ok(()) };
+        let Some(reconciler) = self.reconciler.clone() else {
+            return Ok(());
+        };
         let store = self.store.clone();
         let stop = Arc::clone(&self.stop);
         let lock = Arc::clone(&self.step_lock);
-        let thread = std::thread::Builder::new().name("test-cluster-controllers".into()).spawn(move || {
-            let mut seen = u64::MAX;
-            let mut last_run = Instant::now() - RECONCILE_EVERY;
-            while !stop.load(Ordering::Relaxed) {
-                let rv = store.resource_version();
-                if rv != seen || last_run.elapsed() >= RECONCILE_EVERY {
-                    seen = rv;
-                    last_run = Instant::now();
-                    for _ in 0..100 {
-                        let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-                        if stop.load(Ordering::Relaxed) || !reconciler.step(&store) {
-                            break;
+        let thread = std::thread::Builder::new()
+            .name("test-cluster-controllers".into())
+            .spawn(move || {
+                let mut seen = u64::MAX;
+                let mut last_run = Instant::now() - RECONCILE_EVERY;
+                while !stop.load(Ordering::Relaxed) {
+                    let rv = store.resource_version();
+                    if rv != seen || last_run.elapsed() >= RECONCILE_EVERY {
+                        seen = rv;
+                        last_run = Instant::now();
+                        for _ in 0..100 {
+                            let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+                            if stop.load(Ordering::Relaxed) || !reconciler.step(&store) {
+                                break;
+                            }
                         }
+                        seen = seen.max(store.resource_version());
                     }
-                    seen = seen.max(store.resource_version());
+                    std::thread::sleep(Duration::from_millis(5));
                 }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        })?;
+            })?;
         self.threads.push(thread);
         Ok(())
     }
@@ -173,7 +189,9 @@ impl TestCluster {
     /// Runs the controllers until nothing changes (at most 1000 passes); returns how many
     /// passes changed something.
     pub fn settle(&self) -> usize {
-        let Some(reconciler) = &self.reconciler else { return 0 };
+        let Some(reconciler) = &self.reconciler else {
+            return 0;
+        };
         let mut changed = 0;
         for _ in 0..MAX_SETTLE_STEPS {
             let _guard = self.step_lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -238,14 +256,18 @@ pub fn load(store: &Store, objects: Vec<Value>) -> anyhow::Result<()> {
             namespaces.push(ns.to_string());
         }
     }
-    let declared: Vec<&str> =
-        objects.iter().filter(|o| o["kind"] == "Namespace").map(|o| store::str_at(o, "name")).collect();
+    let declared: Vec<&str> = objects
+        .iter()
+        .filter(|o| o["kind"] == "Namespace")
+        .map(|o| store::str_at(o, "name"))
+        .collect();
     let implicit: Vec<Value> = namespaces
         .iter()
         .filter(|ns| !declared.contains(&ns.as_str()))
         .map(|ns| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
         .collect();
-    let (mut first, mut rest): (Vec<Value>, Vec<Value>) = objects.into_iter().partition(|o| o["kind"] == "Namespace");
+    let (mut first, mut rest): (Vec<Value>, Vec<Value>) =
+        objects.into_iter().partition(|o| o["kind"] == "Namespace");
     first.extend(implicit);
     first.append(&mut rest);
     for mut obj in first {

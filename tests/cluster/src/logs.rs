@@ -29,16 +29,32 @@ impl PodLogs {
             container: container.to_string(),
             previous,
         };
-        self.texts.write().unwrap_or_else(|p| p.into_inner()).insert(key, text.to_string());
+        self.texts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, text.to_string());
     }
 
     /// The log of `container` in `pod`: an exact entry, else the longest matching prefix entry.
-    pub fn get(&self, namespace: &str, pod: &str, container: &str, previous: bool) -> Option<String> {
+    pub fn get(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Option<String> {
         let texts = self.texts.read().unwrap_or_else(|p| p.into_inner());
         texts
             .iter()
-            .filter(|(key, _)| key.namespace == namespace && key.container == container && key.previous == previous)
-            .filter(|(key, _)| key.pod == pod || pod.strip_prefix(key.pod.as_str()).is_some_and(|rest| rest.starts_with('-')))
+            .filter(|(key, _)| {
+                key.namespace == namespace && key.container == container && key.previous == previous
+            })
+            .filter(|(key, _)| {
+                key.pod == pod
+                    || pod
+                        .strip_prefix(key.pod.as_str())
+                        .is_some_and(|rest| rest.starts_with('-'))
+            })
             .max_by_key(|(key, _)| key.pod.len())
             .map(|(_, text)| text.clone())
     }
@@ -54,9 +70,18 @@ mod tests {
         logs.set("ns", "gw", "proxy", false, "prefix\n");
         logs.set("ns", "gw-abc", "proxy", false, "exact\n");
         logs.set("ns", "gw", "proxy", true, "crashed\n");
-        assert_eq!(logs.get("ns", "gw-abc", "proxy", false).as_deref(), Some("exact\n"));
-        assert_eq!(logs.get("ns", "gw-xyz", "proxy", false).as_deref(), Some("prefix\n"));
-        assert_eq!(logs.get("ns", "gw-xyz", "proxy", true).as_deref(), Some("crashed\n"));
+        assert_eq!(
+            logs.get("ns", "gw-abc", "proxy", false).as_deref(),
+            Some("exact\n")
+        );
+        assert_eq!(
+            logs.get("ns", "gw-xyz", "proxy", false).as_deref(),
+            Some("prefix\n")
+        );
+        assert_eq!(
+            logs.get("ns", "gw-xyz", "proxy", true).as_deref(),
+            Some("crashed\n")
+        );
         assert_eq!(logs.get("ns", "gwx", "proxy", false), None);
         assert_eq!(logs.get("other", "gw-abc", "proxy", false), None);
     }

@@ -32,7 +32,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("test-cluster: {err}");
@@ -49,7 +52,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let Command::Serve { port, kubeconfig, print_url } = cli.command;
+    let Command::Serve {
+        port,
+        kubeconfig,
+        print_url,
+    } = cli.command;
     let cluster = TestCluster::start_on(port, Vec::new(), None, true).await?;
     if let Some(path) = &kubeconfig {
         cluster.write_kubeconfig(path)?;

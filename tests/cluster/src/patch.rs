@@ -142,13 +142,9 @@ fn merge_map(
                     merge_key,
                     is_delete_list,
                 )?),
-                _ if is_delete_list => Value::Array(merge_list(
-                    original_list,
-                    patch_list,
-                    child,
-                    None,
-                    true,
-                )?),
+                _ if is_delete_list => {
+                    Value::Array(merge_list(original_list, patch_list, child, None, true)?)
+                }
                 _ => Value::Array(patch_list),
             },
             (_, scalar) => scalar,
@@ -171,7 +167,8 @@ fn apply_retain_keys(
     };
     let keeps = |key: &str| retain.iter().any(|kept| kept.as_str() == Some(key));
     for (key, value) in patch.iter() {
-        let directive = key.starts_with(DELETE_FROM_PRIMITIVE_LIST) || key.starts_with(SET_ELEMENT_ORDER);
+        let directive =
+            key.starts_with(DELETE_FROM_PRIMITIVE_LIST) || key.starts_with(SET_ELEMENT_ORDER);
         if !value.is_null() && !directive && !keeps(key) {
             return Err(format!(
                 "invalid patch format for $retainKeys: {key} is not in the retainKeys list"
@@ -290,7 +287,10 @@ fn merge_list(
     let elements_are_maps = element_kind(&original, &patch)? == JsonType::Object;
     if !elements_are_maps {
         if is_delete_list {
-            return Ok(original.into_iter().filter(|item| !patch.contains(item)).collect());
+            return Ok(original
+                .into_iter()
+                .filter(|item| !patch.contains(item))
+                .collect());
         }
         let mut merged: Vec<Value> = Vec::with_capacity(original.len() + patch.len());
         for item in original.iter().chain(patch.iter()) {
@@ -302,7 +302,10 @@ fn merge_list(
         return normalize_element_order(in_patch, server_only, &patch, &original, None);
     }
     let Some(key) = merge_key else {
-        return Err(format!("cannot merge lists without merge key for {}", ty.name()));
+        return Err(format!(
+            "cannot merge lists without merge key for {}",
+            ty.name()
+        ));
     };
     let (original, patch) = apply_list_directives(original, patch, key)?;
     let mut merged = original.clone();
@@ -354,7 +357,9 @@ fn apply_list_directives(
                 original.retain(|existing| existing.get(key) != Some(wanted));
             }
             Some("replace") => replace = true,
-            Some("merge") => return Err("merging lists cannot yet be specified in the patch".into()),
+            Some("merge") => {
+                return Err("merging lists cannot yet be specified in the patch".into());
+            }
             Some(_) => return Err(bad_patch_type(item.get(DIRECTIVE).unwrap_or(&Value::Null))),
         }
     }
@@ -412,7 +417,9 @@ fn normalize_element_order(
             (None, None) => break,
             (Some(_), None) => true,
             (None, Some(_)) => false,
-            (Some(l), Some(r)) => matches!((position(l), position(r)), (Some(li), Some(ri)) if li < ri),
+            (Some(l), Some(r)) => {
+                matches!((position(l), position(r)), (Some(li), Some(ri)) if li < ri)
+            }
         };
         let next = if take_left { left.next() } else { right.next() };
         result.extend(next);
@@ -609,8 +616,12 @@ mod schema {
         pub fn root(kind: &str) -> Ty {
             match kind {
                 "Pod" => Ty::Pod,
-                "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
-                | "ReplicationController" | "Job" => Ty::Workload,
+                "Deployment"
+                | "ReplicaSet"
+                | "StatefulSet"
+                | "DaemonSet"
+                | "ReplicationController"
+                | "Job" => Ty::Workload,
                 "CronJob" => Ty::CronJob,
                 "PodTemplate" => Ty::PodTemplate,
                 "Service" => Ty::Service,
@@ -634,7 +645,9 @@ mod schema {
             let by_type = Merge(Some("type"));
             match (self, field) {
                 (Ty::Unknown, _) => (Ty::Unknown, Default),
-                (_, "metadata") if self.is_object() || self.is_template() => (Ty::ObjectMeta, Default),
+                (_, "metadata") if self.is_object() || self.is_template() => {
+                    (Ty::ObjectMeta, Default)
+                }
                 (Ty::ObjectMeta, "finalizers") => (Ty::Unknown, Merge(None)),
                 (Ty::ObjectMeta, "ownerReferences") => (Ty::Unknown, Merge(Some("uid"))),
 
@@ -653,7 +666,9 @@ mod schema {
                 (Ty::PodDisruptionBudget, "status") => (Ty::ConditionsStatus, Default),
                 (Ty::ServiceAccount, "secrets" | "imagePullSecrets") => (Ty::Unknown, by_name),
 
-                (Ty::WorkloadSpec | Ty::JobTemplateSpec, "template") => (Ty::PodTemplateSpec, Default),
+                (Ty::WorkloadSpec | Ty::JobTemplateSpec, "template") => {
+                    (Ty::PodTemplateSpec, Default)
+                }
                 (Ty::CronJobSpec, "jobTemplate") => (Ty::JobTemplateSpec, Default),
                 (Ty::JobTemplateSpec, "spec") => (Ty::WorkloadSpec, Default),
                 (Ty::PodTemplateSpec, "spec") => (Ty::PodSpec, Default),
@@ -666,7 +681,9 @@ mod schema {
                     (Ty::Unknown, by_name)
                 }
                 (Ty::PodSpec, "hostAliases") => (Ty::Unknown, Merge(Some("ip"))),
-                (Ty::PodSpec, "topologySpreadConstraints") => (Ty::Unknown, Merge(Some("topologyKey"))),
+                (Ty::PodSpec, "topologySpreadConstraints") => {
+                    (Ty::Unknown, Merge(Some("topologyKey")))
+                }
                 (Ty::Container, "ports") => (Ty::Unknown, Merge(Some("containerPort"))),
                 (Ty::Container, "env") => (Ty::Unknown, by_name),
                 (Ty::Container, "volumeMounts") => (Ty::Unknown, Merge(Some("mountPath"))),
@@ -753,7 +770,10 @@ mod tests {
     fn merge_patch_follows_rfc_7386() {
         let target = json!({"a": "b", "c": {"d": "e", "f": "g"}, "l": [1, 2]});
         let patch = json!({"a": "z", "c": {"f": null}, "l": [3]});
-        assert_eq!(merge(&target, &patch), json!({"a": "z", "c": {"d": "e"}, "l": [3]}));
+        assert_eq!(
+            merge(&target, &patch),
+            json!({"a": "z", "c": {"d": "e"}, "l": [3]})
+        );
         assert_eq!(merge(&json!({"a": 1}), &json!(["x"])), json!(["x"]));
     }
 
@@ -786,7 +806,10 @@ mod tests {
         target["metadata"]["annotations"] = json!({"deployment.kubernetes.io/revision": "2"});
         let result = json_patch(&target, &patch).unwrap();
         assert_eq!(result["spec"]["template"]["spec"]["containers"], json!([]));
-        assert_eq!(result["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
+        assert_eq!(
+            result["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "1"
+        );
     }
 
     #[test]
@@ -800,7 +823,10 @@ mod tests {
         assert_eq!(proxy["resources"]["limits"]["memory"], "1012Mi");
         assert_eq!(proxy["resources"]["requests"]["memory"], "256Mi");
         assert_eq!(container(&result, "sidecar")["image"], "sidecar:1");
-        assert_eq!(result["spec"]["template"]["spec"]["containers"][0]["name"], "proxy");
+        assert_eq!(
+            result["spec"]["template"]["spec"]["containers"][0]["name"],
+            "proxy"
+        );
     }
 
     #[test]
@@ -843,7 +869,11 @@ mod tests {
             proxy["volumeMounts"],
             json!([{"mountPath": "/etc/conf", "name": "conf", "readOnly": true}])
         );
-        assert_eq!(proxy["args"], json!(["--c"]), "args has no merge strategy: replaced");
+        assert_eq!(
+            proxy["args"],
+            json!(["--c"]),
+            "args has no merge strategy: replaced"
+        );
     }
 
     #[test]
@@ -856,10 +886,14 @@ mod tests {
             result["spec"]["template"]["spec"]["tolerations"],
             json!([{"key": "node-role.kubernetes.io/gateway", "operator": "Exists", "effect": "NoSchedule"}])
         );
-        let node = json!({"kind": "Node", "spec": {"taints": [{"key": "a", "effect": "NoSchedule"}]}});
+        let node =
+            json!({"kind": "Node", "spec": {"taints": [{"key": "a", "effect": "NoSchedule"}]}});
         let patch = json!({"spec": {"taints": [{"key": "b", "effect": "NoExecute"}]}});
         let result = strategic(&node, &patch, "Node").unwrap();
-        assert_eq!(result["spec"]["taints"], json!([{"key": "b", "effect": "NoExecute"}]));
+        assert_eq!(
+            result["spec"]["taints"],
+            json!([{"key": "b", "effect": "NoExecute"}])
+        );
     }
 
     #[test]
@@ -915,7 +949,8 @@ mod tests {
 
     #[test]
     fn null_deletes_a_key_and_unmatched_nulls_are_ignored() {
-        let node = json!({"kind": "Node", "spec": {"unschedulable": true, "podCIDR": "10.244.1.0/24"}});
+        let node =
+            json!({"kind": "Node", "spec": {"unschedulable": true, "podCIDR": "10.244.1.0/24"}});
         let patch = json!({"spec": {"unschedulable": null, "nothing": null}});
         let result = strategic(&node, &patch, "Node").unwrap();
         assert_eq!(result["spec"], json!({"podCIDR": "10.244.1.0/24"}));
@@ -931,7 +966,10 @@ mod tests {
             result["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
             "2026-11-23T10:00:00Z"
         );
-        assert_eq!(result["spec"]["template"]["metadata"]["labels"]["app"], "gateway-proxy");
+        assert_eq!(
+            result["spec"]["template"]["metadata"]["labels"]["app"],
+            "gateway-proxy"
+        );
     }
 
     #[test]
@@ -952,7 +990,9 @@ mod tests {
             {"name": "sidecar", "$patch": "delete"}
         ]}}}});
         let result = strategic(&deployment(), &patch, "Deployment").unwrap();
-        let containers = result["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+        let containers = result["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap();
         assert_eq!(containers.len(), 1);
         assert_eq!(containers[0]["name"], "proxy");
     }
@@ -973,7 +1013,8 @@ mod tests {
 
         let bad = json!({"spec": {"strategy": {"$patch": "merge"}}});
         assert!(strategic(&deployment(), &bad, "Deployment").is_err());
-        let bad_list = json!({"spec": {"template": {"spec": {"containers": [{"$patch": "merge"}]}}}});
+        let bad_list =
+            json!({"spec": {"template": {"spec": {"containers": [{"$patch": "merge"}]}}}});
         assert!(strategic(&deployment(), &bad_list, "Deployment").is_err());
     }
 
@@ -1006,7 +1047,9 @@ mod tests {
             "containers": [{"name": "proxy", "resources": {"limits": {"cpu": "1"}}}]
         }}}});
         let result = strategic(&deployment(), &patch, "Deployment").unwrap();
-        let containers = result["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+        let containers = result["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap();
         assert_eq!(containers[0]["name"], "sidecar");
         assert_eq!(containers[1]["name"], "proxy");
         assert_eq!(containers[1]["resources"]["limits"]["cpu"], "1");
@@ -1050,7 +1093,8 @@ mod tests {
 
     #[test]
     fn unknown_kinds_merge_maps_and_replace_lists() {
-        let cm = json!({"kind": "ConfigMap", "data": {"a": "1", "b": "2"}, "list": [{"name": "x"}]});
+        let cm =
+            json!({"kind": "ConfigMap", "data": {"a": "1", "b": "2"}, "list": [{"name": "x"}]});
         let patch = json!({"data": {"a": null, "c": "3"}, "list": [{"name": "y"}]});
         let result = strategic(&cm, &patch, "ConfigMap").unwrap();
         assert_eq!(result["data"], json!({"b": "2", "c": "3"}));
@@ -1063,7 +1107,10 @@ mod tests {
             "selector": {"matchLabels": {"app": "a", "tier": "web"}}}});
         let patch = json!({"spec": {"selector": {"matchLabels": {"app": "b"}}}});
         let result = strategic(&pdb, &patch, "PodDisruptionBudget").unwrap();
-        assert_eq!(result["spec"]["selector"], json!({"matchLabels": {"app": "b"}}));
+        assert_eq!(
+            result["spec"]["selector"],
+            json!({"matchLabels": {"app": "b"}})
+        );
         assert_eq!(result["spec"]["minAvailable"], 1);
     }
 
@@ -1072,7 +1119,10 @@ mod tests {
         let patch = json!({"spec": {"strategy": {"rollingUpdate": {"maxSurge": 1}}}});
         let result = strategic(&deployment(), &patch, "Deployment").unwrap();
         assert_eq!(result["spec"]["strategy"]["rollingUpdate"]["maxSurge"], 1);
-        assert_eq!(result["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], "25%");
+        assert_eq!(
+            result["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"],
+            "25%"
+        );
     }
 
     #[test]

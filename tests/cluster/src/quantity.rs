@@ -46,7 +46,9 @@ impl Ord for Quantity {
 
 /// Why a string is not a quantity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]
+#[error(
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+)]
 pub struct ParseQuantityError;
 
 fn suffix_scale(suffix: &str) -> Option<(Format, i128, i32)> {
@@ -86,7 +88,9 @@ impl Quantity {
             Some(rest) => (true, rest),
             None => (false, text.strip_prefix('+').unwrap_or(text)),
         };
-        let number_end = unsigned.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(unsigned.len());
+        let number_end = unsigned
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(unsigned.len());
         let (number, suffix) = unsigned.split_at(number_end);
         if number.is_empty() || number == "." || number.matches('.').count() > 1 {
             return Err(ParseQuantityError);
@@ -100,13 +104,16 @@ impl Quantity {
         let mut nanos: i128 = 0;
         let mut lost_precision = false;
         for (i, c) in digits.chars().enumerate() {
-            let position = scale + i32::try_from(digits.len() - i - 1).map_err(|_| ParseQuantityError)?;
+            let position =
+                scale + i32::try_from(digits.len() - i - 1).map_err(|_| ParseQuantityError)?;
             let digit = i128::from(c.to_digit(10).ok_or(ParseQuantityError)?);
             if position < 0 {
                 lost_precision |= digit != 0;
                 continue;
             }
-            let place = 10i128.checked_pow(position.unsigned_abs()).ok_or(ParseQuantityError)?;
+            let place = 10i128
+                .checked_pow(position.unsigned_abs())
+                .ok_or(ParseQuantityError)?;
             nanos = digit
                 .checked_mul(place)
                 .and_then(|v| v.checked_mul(multiplier))
@@ -116,7 +123,10 @@ impl Quantity {
         if lost_precision {
             nanos += 1;
         }
-        Ok(Quantity { nanos: if negative { -nanos } else { nanos }, format })
+        Ok(Quantity {
+            nanos: if negative { -nanos } else { nanos },
+            format,
+        })
     }
 
     /// The value in nano units.
@@ -149,7 +159,8 @@ impl Quantity {
             return "0".to_string();
         }
         let mut format = self.format;
-        if format == Format::BinarySi && (self.nanos.abs() < 1024 * NANO || self.nanos % NANO != 0) {
+        if format == Format::BinarySi && (self.nanos.abs() < 1024 * NANO || self.nanos % NANO != 0)
+        {
             format = Format::DecimalSi;
         }
         match format {
@@ -165,13 +176,21 @@ impl Quantity {
             Format::DecimalSi | Format::DecimalExponent => {
                 let mut mantissa = self.nanos;
                 let mut exponent = -9;
-                let max_exponent = if format == Format::DecimalSi { 18 } else { i32::MAX };
+                let max_exponent = if format == Format::DecimalSi {
+                    18
+                } else {
+                    i32::MAX
+                };
                 while mantissa % 1000 == 0 && exponent < max_exponent {
                     mantissa /= 1000;
                     exponent += 3;
                 }
                 let suffix = if format == Format::DecimalExponent {
-                    if exponent == 0 { String::new() } else { format!("e{exponent}") }
+                    if exponent == 0 {
+                        String::new()
+                    } else {
+                        format!("e{exponent}")
+                    }
                 } else {
                     match exponent {
                         -9 => "n",
@@ -195,7 +214,11 @@ impl Quantity {
 
 fn div_ceil(value: i128, by: i128) -> i128 {
     let quotient = value / by;
-    if value % by > 0 { quotient + 1 } else { quotient }
+    if value % by > 0 {
+        quotient + 1
+    } else {
+        quotient
+    }
 }
 
 impl fmt::Display for Quantity {

@@ -59,7 +59,10 @@ impl ForbidRule {
             && (self.resource == "*" || self.resource == request.resource)
             && self.subresource.as_deref() == request.subresource
             && self.group.as_deref().is_none_or(|g| g == request.group)
-            && self.namespace.as_deref().is_none_or(|ns| Some(ns) == request.namespace)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| Some(ns) == request.namespace)
     }
 }
 
@@ -89,12 +92,18 @@ pub struct Rbac {
 impl Rbac {
     /// Adds a deny rule.
     pub fn forbid(&self, rule: ForbidRule) {
-        self.rules.write().unwrap_or_else(|p| p.into_inner()).push(rule);
+        self.rules
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(rule);
     }
 
     /// Removes every rule.
     pub fn clear(&self) {
-        self.rules.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.rules
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// The current rules.
@@ -104,12 +113,21 @@ impl Rbac {
 
     /// Whether the request is allowed.
     pub fn allows(&self, request: &RequestAttributes<'_>) -> bool {
-        !self.rules.read().unwrap_or_else(|p| p.into_inner()).iter().any(|rule| rule.matches(request))
+        !self
+            .rules
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|rule| rule.matches(request))
     }
 
     /// `Ok` if allowed, else the real 403.
     pub fn authorize(&self, request: &RequestAttributes<'_>) -> Result<(), ApiError> {
-        if self.allows(request) { Ok(()) } else { Err(forbidden(request)) }
+        if self.allows(request) {
+            Ok(())
+        } else {
+            Err(forbidden(request))
+        }
     }
 }
 
@@ -121,7 +139,11 @@ pub fn forbidden(request: &RequestAttributes<'_>) -> ApiError {
     } else {
         format!("{}.{}", request.resource, request.group)
     };
-    let subject = if request.name.is_empty() { qualified.clone() } else { format!("{qualified} \"{}\"", request.name) };
+    let subject = if request.name.is_empty() {
+        qualified.clone()
+    } else {
+        format!("{qualified} \"{}\"", request.name)
+    };
     let resource = match request.subresource {
         Some(sub) => format!("{}/{sub}", request.resource),
         None => request.resource.to_string(),
@@ -173,11 +195,23 @@ mod tests {
     fn rules_match_subresource_namespace_and_scope() {
         let rbac = Rbac::default();
         rbac.forbid(ForbidRule::new("create", "pods").subresource("eviction"));
-        let evict = RequestAttributes { verb: "create", subresource: Some("eviction"), ..get_pod("p") };
+        let evict = RequestAttributes {
+            verb: "create",
+            subresource: Some("eviction"),
+            ..get_pod("p")
+        };
         assert!(!rbac.allows(&evict));
-        assert!(rbac.allows(&RequestAttributes { verb: "create", ..get_pod("p") }));
+        assert!(rbac.allows(&RequestAttributes {
+            verb: "create",
+            ..get_pod("p")
+        }));
         let err = rbac.authorize(&evict).unwrap_err();
-        assert!(err.message.contains("cannot create resource \"pods/eviction\""), "{}", err.message);
+        assert!(
+            err.message
+                .contains("cannot create resource \"pods/eviction\""),
+            "{}",
+            err.message
+        );
 
         rbac.forbid(ForbidRule::new("*", "nodes"));
         let patch_node = RequestAttributes {
@@ -189,7 +223,12 @@ mod tests {
             name: "n1",
         };
         let err = rbac.authorize(&patch_node).unwrap_err();
-        assert!(err.message.ends_with("in API group \"\" at the cluster scope"), "{}", err.message);
+        assert!(
+            err.message
+                .ends_with("in API group \"\" at the cluster scope"),
+            "{}",
+            err.message
+        );
         let list_deploys = RequestAttributes {
             verb: "list",
             group: "apps",
@@ -199,7 +238,12 @@ mod tests {
             name: "",
         };
         rbac.forbid(ForbidRule::new("list", "deployments").in_namespace("a"));
-        assert!(rbac.authorize(&list_deploys).unwrap_err().message.starts_with("deployments.apps is forbidden"));
+        assert!(
+            rbac.authorize(&list_deploys)
+                .unwrap_err()
+                .message
+                .starts_with("deployments.apps is forbidden")
+        );
         rbac.clear();
         assert!(rbac.allows(&list_deploys));
     }

@@ -16,7 +16,16 @@ impl Verbs {
     /// The verb names in discovery order.
     pub fn names(self) -> &'static [&'static str] {
         match self {
-            Verbs::All => &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+            Verbs::All => &[
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ],
             Verbs::ReadOnly => &["get", "list"],
             Verbs::CreateOnly => &["create"],
         }
@@ -46,11 +55,22 @@ pub struct Subresource {
 const STATUS_VERBS: &[&str] = &["get", "patch", "update"];
 
 const fn status(kind: &'static str) -> Subresource {
-    Subresource { name: "status", kind, group: "", version: "", verbs: STATUS_VERBS }
+    Subresource {
+        name: "status",
+        kind,
+        group: "",
+        version: "",
+        verbs: STATUS_VERBS,
+    }
 }
 
-const SCALE: Subresource =
-    Subresource { name: "scale", kind: "Scale", group: "autoscaling", version: "v1", verbs: STATUS_VERBS };
+const SCALE: Subresource = Subresource {
+    name: "scale",
+    kind: "Scale",
+    group: "autoscaling",
+    version: "v1",
+    verbs: STATUS_VERBS,
+};
 
 /// One resource type served by the test cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,7 +256,9 @@ pub static RESOURCES: &[ResourceType] = &[
 
 /// The type served at `group`/`version`/`plural`.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// The type stored under `key` (a plural, or `plural.group` for metrics), see [`ResourceType::store_key`].
@@ -246,7 +268,9 @@ pub fn by_plural(key: &str) -> Option<&'static ResourceType> {
 
 /// The type of an object of `apiVersion` + `kind`.
 pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceType> {
-    RESOURCES.iter().find(|r| r.kind == kind && r.api_version() == api_version)
+    RESOURCES
+        .iter()
+        .find(|r| r.kind == kind && r.api_version() == api_version)
 }
 
 /// The served groups in discovery order: (group, versions, preferred version).
@@ -274,14 +298,25 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), total, "two resource types share a store key");
         assert_eq!(by_plural("pods").map(|r| r.kind), Some("Pod"));
-        assert_eq!(by_plural("pods.metrics.k8s.io").map(|r| r.kind), Some("PodMetrics"));
+        assert_eq!(
+            by_plural("pods.metrics.k8s.io").map(|r| r.kind),
+            Some("PodMetrics")
+        );
     }
 
     #[test]
     fn lookups_by_kind_and_path() {
-        assert_eq!(by_kind("apps/v1", "Deployment").map(|r| r.plural), Some("deployments"));
-        assert!(find("apps", "v1", "deployments").is_some_and(|r| r.subresource("scale").is_some()));
+        assert_eq!(
+            by_kind("apps/v1", "Deployment").map(|r| r.plural),
+            Some("deployments")
+        );
+        assert!(
+            find("apps", "v1", "deployments").is_some_and(|r| r.subresource("scale").is_some())
+        );
         assert!(find("", "v1", "deployments").is_none());
-        assert_eq!(find("gateway.networking.k8s.io", "v1", "gateways").map(|r| r.built_in), Some(false));
+        assert_eq!(
+            find("gateway.networking.k8s.io", "v1", "gateways").map(|r| r.built_in),
+            Some(false)
+        );
     }
 }

@@ -43,12 +43,17 @@ impl Requirement {
             Operator::Exists => value.is_some(),
             Operator::DoesNotExist => value.is_none(),
             Operator::GreaterThan | Operator::LessThan => {
-                let (Some(actual), Some(bound)) =
-                    (value.and_then(|v| v.parse::<i64>().ok()), self.values.first().and_then(|v| v.parse::<i64>().ok()))
-                else {
+                let (Some(actual), Some(bound)) = (
+                    value.and_then(|v| v.parse::<i64>().ok()),
+                    self.values.first().and_then(|v| v.parse::<i64>().ok()),
+                ) else {
                     return false;
                 };
-                if self.operator == Operator::GreaterThan { actual > bound } else { actual < bound }
+                if self.operator == Operator::GreaterThan {
+                    actual > bound
+                } else {
+                    actual < bound
+                }
             }
         }
     }
@@ -65,7 +70,10 @@ impl LabelSelector {
     /// Parses the `labelSelector` query syntax; the error is the real parser's message.
     pub fn parse(text: &str) -> Result<LabelSelector, String> {
         let tokens = lex(text);
-        let mut parser = Parser { tokens, position: 0 };
+        let mut parser = Parser {
+            tokens,
+            position: 0,
+        };
         let mut requirements = parser.parse()?;
         requirements.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(LabelSelector { requirements })
@@ -87,7 +95,11 @@ impl LabelSelector {
         if let Some(expressions) = selector.get("matchExpressions") {
             for expression in expressions.as_array()? {
                 let values: Vec<String> = match expression.get("values") {
-                    Some(values) => values.as_array()?.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<_>>()?,
+                    Some(values) => values
+                        .as_array()?
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_string))
+                        .collect::<Option<_>>()?,
                     None => Vec::new(),
                 };
                 let operator = match expression.get("operator")?.as_str()? {
@@ -97,7 +109,11 @@ impl LabelSelector {
                     "DoesNotExist" => Operator::DoesNotExist,
                     _ => return None,
                 };
-                requirements.push(Requirement { key: expression.get("key")?.as_str()?.to_string(), operator, values });
+                requirements.push(Requirement {
+                    key: expression.get("key")?.as_str()?.to_string(),
+                    operator,
+                    values,
+                });
             }
         }
         Some(LabelSelector { requirements })
@@ -127,7 +143,10 @@ impl LabelSelector {
             return true;
         }
         let empty = serde_json::Map::new();
-        let labels = obj.pointer("/metadata/labels").and_then(Value::as_object).unwrap_or(&empty);
+        let labels = obj
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         self.matches_labels(labels)
     }
 
@@ -234,7 +253,9 @@ fn lex(text: &str) -> Vec<Token> {
                     pos += 1;
                 }
             }
-            tokens.push(last.unwrap_or_else(|| Token::Error(format!("error expected: keyword found '{buffer}'"))));
+            tokens.push(last.unwrap_or_else(|| {
+                Token::Error(format!("error expected: keyword found '{buffer}'"))
+            }));
         } else {
             let start = pos;
             while pos < bytes.len() && !is_special(bytes[pos]) && !is_space(bytes[pos]) {
@@ -257,11 +278,18 @@ struct Parser {
 
 impl Parser {
     fn lookahead(&self) -> Token {
-        self.tokens.get(self.position).unwrap_or(&Token::End).as_value()
+        self.tokens
+            .get(self.position)
+            .unwrap_or(&Token::End)
+            .as_value()
     }
 
     fn consume_raw(&mut self) -> Token {
-        let token = self.tokens.get(self.position).cloned().unwrap_or(Token::End);
+        let token = self
+            .tokens
+            .get(self.position)
+            .cloned()
+            .unwrap_or(Token::End);
         self.position += 1;
         token
     }
@@ -275,23 +303,35 @@ impl Parser {
         loop {
             match self.lookahead() {
                 Token::Identifier(_) | Token::DoesNotExist => {
-                    let requirement =
-                        self.parse_requirement().map_err(|e| format!("unable to parse requirement: {e}"))?;
+                    let requirement = self
+                        .parse_requirement()
+                        .map_err(|e| format!("unable to parse requirement: {e}"))?;
                     requirements.push(requirement);
                     match self.consume() {
                         Token::End => return Ok(requirements),
                         Token::Comma => {
                             let next = self.lookahead();
                             if !matches!(next, Token::Identifier(_) | Token::DoesNotExist) {
-                                return Err(format!("found '{}', expected: identifier after ','", next.literal()));
+                                return Err(format!(
+                                    "found '{}', expected: identifier after ','",
+                                    next.literal()
+                                ));
                             }
                         }
-                        other => return Err(format!("found '{}', expected: ',' or 'end of string'", other.literal())),
+                        other => {
+                            return Err(format!(
+                                "found '{}', expected: ',' or 'end of string'",
+                                other.literal()
+                            ));
+                        }
                     }
                 }
                 Token::End => return Ok(requirements),
                 other => {
-                    return Err(format!("found '{}', expected: !, identifier, or 'end of string'", other.literal()));
+                    return Err(format!(
+                        "found '{}', expected: !, identifier, or 'end of string'",
+                        other.literal()
+                    ));
                 }
             }
         }
@@ -308,8 +348,16 @@ impl Parser {
         };
         validate_key(&key)?;
         if matches!(self.lookahead(), Token::End | Token::Comma) || negated {
-            let operator = if negated { Operator::DoesNotExist } else { Operator::Exists };
-            return Ok(Requirement { key, operator, values: Vec::new() });
+            let operator = if negated {
+                Operator::DoesNotExist
+            } else {
+                Operator::Exists
+            };
+            return Ok(Requirement {
+                key,
+                operator,
+                values: Vec::new(),
+            });
         }
         let operator_token = self.consume_raw();
         let (operator, values) = match operator_token {
@@ -320,7 +368,10 @@ impl Parser {
             Token::GreaterThan => (Operator::GreaterThan, self.parse_exact_value()?),
             Token::LessThan => (Operator::LessThan, self.parse_exact_value()?),
             other => {
-                return Err(format!("found '{}', expected: in, notin, =, ==, !=, gt, lt", other.literal()));
+                return Err(format!(
+                    "found '{}', expected: in, notin, =, ==, !=, gt, lt",
+                    other.literal()
+                ));
             }
         };
         if matches!(operator, Operator::GreaterThan | Operator::LessThan) {
@@ -335,7 +386,11 @@ impl Parser {
         for (i, value) in values.iter().enumerate() {
             validate_value(&key, i, value)?;
         }
-        Ok(Requirement { key, operator, values })
+        Ok(Requirement {
+            key,
+            operator,
+            values,
+        })
     }
 
     fn parse_values(&mut self) -> Result<Vec<String>, String> {
@@ -356,7 +411,10 @@ impl Parser {
                 self.consume();
                 Ok(vec![String::new()])
             }
-            other => Err(format!("found '{}', expected: ',', ')' or identifier", other.literal())),
+            other => Err(format!(
+                "found '{}', expected: ',', ')' or identifier",
+                other.literal()
+            )),
         }
     }
 
@@ -374,7 +432,12 @@ impl Parser {
                     match self.lookahead() {
                         Token::Comma => continue,
                         Token::ClosedPar => break,
-                        other => return Err(format!("found '{}', expected: ',' or ')'", other.literal())),
+                        other => {
+                            return Err(format!(
+                                "found '{}', expected: ',' or ')'",
+                                other.literal()
+                            ));
+                        }
                     }
                 }
                 Token::Comma => {
@@ -390,7 +453,12 @@ impl Parser {
                         _ => {}
                     }
                 }
-                other => return Err(format!("found '{}', expected: ',', or identifier", other.literal())),
+                other => {
+                    return Err(format!(
+                        "found '{}', expected: ',', or identifier",
+                        other.literal()
+                    ));
+                }
             }
         }
         values.sort();
@@ -416,7 +484,9 @@ fn is_label_token(text: &str) -> bool {
     !bytes.is_empty()
         && bytes[0].is_ascii_alphanumeric()
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn validate_key(key: &str) -> Result<(), String> {
@@ -429,7 +499,10 @@ fn validate_key(key: &str) -> Result<(), String> {
         if prefix.is_empty() {
             problems.push("prefix part must be non-empty".to_string());
         } else if !crate::validation::is_dns1123_subdomain(prefix) {
-            problems.push(format!("prefix part {}", crate::validation::DNS1123_SUBDOMAIN_MESSAGE));
+            problems.push(format!(
+                "prefix part {}",
+                crate::validation::DNS1123_SUBDOMAIN_MESSAGE
+            ));
         }
     }
     if name.is_empty() {
@@ -442,7 +515,10 @@ fn validate_key(key: &str) -> Result<(), String> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("key: Invalid value: {key:?}: {}", problems.join("; ")))
+        Err(format!(
+            "key: Invalid value: {key:?}: {}",
+            problems.join("; ")
+        ))
     }
 }
 
@@ -457,7 +533,10 @@ fn validate_value(key: &str, index: usize, value: &str) -> Result<(), String> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("values[{index}][{key}]: Invalid value: {value:?}: {}", problems.join("; ")))
+        Err(format!(
+            "values[{index}][{key}]: Invalid value: {value:?}: {}",
+            problems.join("; ")
+        ))
     }
 }
 
@@ -494,10 +573,16 @@ impl FieldSelector {
             } else if let Some(i) = find_unescaped(&part, "=") {
                 (&part[..i], &part[i + 1..], false)
             } else {
-                return Err(format!("invalid selector: '{text}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{text}'; can't understand '{part}'"
+                ));
             };
             let value = unescape(value).map_err(|e| format!("invalid field selector: {e}"))?;
-            terms.push(FieldTerm { field: field.to_string(), value, negated });
+            terms.push(FieldTerm {
+                field: field.to_string(),
+                value,
+                negated,
+            });
         }
         Ok(FieldSelector { terms })
     }
@@ -527,7 +612,10 @@ impl FieldSelector {
 
     /// The value a `metadata.name=` term requires, if any.
     pub fn required_name(&self) -> Option<&str> {
-        self.terms.iter().find(|t| t.field == "metadata.name" && !t.negated).map(|t| t.value.as_str())
+        self.terms
+            .iter()
+            .find(|t| t.field == "metadata.name" && !t.negated)
+            .map(|t| t.value.as_str())
     }
 }
 
@@ -600,7 +688,10 @@ fn text_at(obj: &Value, pointer: &str) -> String {
 }
 
 fn bool_at(obj: &Value, pointer: &str) -> String {
-    obj.pointer(pointer).and_then(Value::as_bool).unwrap_or(false).to_string()
+    obj.pointer(pointer)
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+        .to_string()
 }
 
 /// The value of field label `field` on `obj` of resource `plural`, or `None` if the real API
@@ -633,7 +724,9 @@ pub fn field_value(plural: &str, obj: &Value, field: &str) -> Option<String> {
         ("events", "involvedObject.name") => text_at(obj, "/involvedObject/name"),
         ("events", "involvedObject.uid") => text_at(obj, "/involvedObject/uid"),
         ("events", "involvedObject.apiVersion") => text_at(obj, "/involvedObject/apiVersion"),
-        ("events", "involvedObject.resourceVersion") => text_at(obj, "/involvedObject/resourceVersion"),
+        ("events", "involvedObject.resourceVersion") => {
+            text_at(obj, "/involvedObject/resourceVersion")
+        }
         ("events", "involvedObject.fieldPath") => text_at(obj, "/involvedObject/fieldPath"),
         ("events", "reason") => text_at(obj, "/reason"),
         ("events", "reportingComponent") => text_at(obj, "/reportingComponent"),
@@ -648,7 +741,11 @@ pub fn field_value(plural: &str, obj: &Value, field: &str) -> Option<String> {
 pub fn labels_of(obj: &Value) -> BTreeMap<String, String> {
     obj.pointer("/metadata/labels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -662,7 +759,9 @@ mod tests {
     }
 
     fn matches(selector: &str, labels: Value) -> bool {
-        LabelSelector::parse(selector).unwrap_or_else(|e| panic!("{selector}: {e}")).matches(&obj(labels))
+        LabelSelector::parse(selector)
+            .unwrap_or_else(|e| panic!("{selector}: {e}"))
+            .matches(&obj(labels))
     }
 
     #[test]
@@ -674,7 +773,10 @@ mod tests {
         assert!(matches("app!=web", json!({"app": "db"})));
         assert!(matches("app!=web", json!({})), "!= matches a missing key");
         assert!(!matches("app!=web", json!({"app": "web"})));
-        assert!(matches(" app = web , tier=front ", json!({"app": "web", "tier": "front"})));
+        assert!(matches(
+            " app = web , tier=front ",
+            json!({"app": "web", "tier": "front"})
+        ));
         assert!(matches("app=", json!({"app": ""})));
     }
 
@@ -686,7 +788,10 @@ mod tests {
         assert!(matches("env notin (prod)", json!({"env": "dev"})));
         assert!(matches("env notin (prod)", json!({})));
         assert!(!matches("env notin (prod,dev)", json!({"env": "dev"})));
-        assert!(matches("in in (in,notin)", json!({"in": "notin"})), "keywords as key and values");
+        assert!(
+            matches("in in (in,notin)", json!({"in": "notin"})),
+            "keywords as key and values"
+        );
     }
 
     #[test]
@@ -700,21 +805,42 @@ mod tests {
         assert!(!matches("rank>3", json!({"rank": "3"})));
         assert!(matches("rank<3", json!({"rank": "2"})));
         assert!(!matches("rank<3", json!({"rank": "x"})));
-        assert!(matches("example.com/app=web", json!({"example.com/app": "web"})));
+        assert!(matches(
+            "example.com/app=web",
+            json!({"example.com/app": "web"})
+        ));
         assert!(matches("", json!({})));
     }
 
     #[test]
     fn parse_errors_use_the_real_messages() {
         let cases = [
-            ("app in (a", "unable to parse requirement: found '', expected: ',' or ')'"),
-            ("app in a", "unable to parse requirement: found 'a' expected: '('"),
+            (
+                "app in (a",
+                "unable to parse requirement: found '', expected: ',' or ')'",
+            ),
+            (
+                "app in a",
+                "unable to parse requirement: found 'a' expected: '('",
+            ),
             ("app=a=b", "found '=', expected: ',' or 'end of string'"),
-            ("=a", "found '=', expected: !, identifier, or 'end of string'"),
+            (
+                "=a",
+                "found '=', expected: !, identifier, or 'end of string'",
+            ),
             ("a,", "found '', expected: identifier after ','"),
-            ("a b", "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"),
-            ("a=(", "unable to parse requirement: found '(', expected: identifier"),
-            ("rank>x", "for 'Gt', 'Lt' operators, the value must be an integer"),
+            (
+                "a b",
+                "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt",
+            ),
+            (
+                "a=(",
+                "unable to parse requirement: found '(', expected: identifier",
+            ),
+            (
+                "rank>x",
+                "for 'Gt', 'Lt' operators, the value must be an integer",
+            ),
         ];
         for (input, expected) in cases {
             let err = LabelSelector::parse(input).expect_err(input);
@@ -723,9 +849,15 @@ mod tests {
         let err = LabelSelector::parse("a=b c").unwrap_err();
         assert_eq!(err, "found 'c', expected: ',' or 'end of string'");
         let err = LabelSelector::parse("-bad=x").unwrap_err();
-        assert!(err.starts_with("unable to parse requirement: key: Invalid value: \"-bad\""), "{err}");
+        assert!(
+            err.starts_with("unable to parse requirement: key: Invalid value: \"-bad\""),
+            "{err}"
+        );
         let err = LabelSelector::parse("a=b@d").unwrap_err();
-        assert!(err.contains("values[0][a]: Invalid value: \"b@d\""), "{err}");
+        assert!(
+            err.contains("values[0][a]: Invalid value: \"b@d\""),
+            "{err}"
+        );
     }
 
     #[test]
@@ -738,8 +870,17 @@ mod tests {
         assert!(selector.matches(&obj(json!({"app": "web", "tier": "front"}))));
         assert!(!selector.matches(&obj(json!({"app": "web", "tier": "db"}))));
         assert!(!selector.matches(&obj(json!({"app": "web", "x": "1"}))));
-        assert!(LabelSelector::from_label_selector(&json!({})).unwrap().matches(&obj(json!({}))));
-        assert!(LabelSelector::from_label_selector(&json!({"matchExpressions": [{"key": "a", "operator": "Bad"}]})).is_none());
+        assert!(
+            LabelSelector::from_label_selector(&json!({}))
+                .unwrap()
+                .matches(&obj(json!({})))
+        );
+        assert!(
+            LabelSelector::from_label_selector(
+                &json!({"matchExpressions": [{"key": "a", "operator": "Bad"}]})
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -748,20 +889,49 @@ mod tests {
         let selector = FieldSelector::parse("spec.nodeName=n1,status.phase!=Succeeded").unwrap();
         assert!(selector.check_supported("pods").is_ok());
         assert!(selector.matches("pods", &pod));
-        assert!(!FieldSelector::parse("spec.nodeName==n2").unwrap().matches("pods", &pod));
-        assert!(FieldSelector::parse("spec.nodeName=").unwrap().matches("pods", &json!({"spec": {}})));
+        assert!(
+            !FieldSelector::parse("spec.nodeName==n2")
+                .unwrap()
+                .matches("pods", &pod)
+        );
+        assert!(
+            FieldSelector::parse("spec.nodeName=")
+                .unwrap()
+                .matches("pods", &json!({"spec": {}}))
+        );
         assert_eq!(
-            FieldSelector::parse("spec.nodeName=n1").unwrap().check_supported("services"),
+            FieldSelector::parse("spec.nodeName=n1")
+                .unwrap()
+                .check_supported("services"),
             Err("field label not supported: spec.nodeName".to_string())
         );
         let node = json!({"metadata": {"name": "n"}, "spec": {}});
-        assert!(FieldSelector::parse("spec.unschedulable=false").unwrap().matches("nodes", &node));
+        assert!(
+            FieldSelector::parse("spec.unschedulable=false")
+                .unwrap()
+                .matches("nodes", &node)
+        );
         let event = json!({"involvedObject": {"kind": "Pod", "name": "p"}, "type": "Warning", "source": {"component": "kubelet"}});
-        let selector = FieldSelector::parse("involvedObject.kind=Pod,involvedObject.name=p,type=Warning,source=kubelet").unwrap();
+        let selector = FieldSelector::parse(
+            "involvedObject.kind=Pod,involvedObject.name=p,type=Warning,source=kubelet",
+        )
+        .unwrap();
         assert!(selector.check_supported("events").is_ok());
         assert!(selector.matches("events", &event));
-        assert!(FieldSelector::parse("nonsense").unwrap_err().contains("can't understand 'nonsense'"));
-        assert_eq!(FieldSelector::parse("metadata.name=a\\,b").unwrap().terms[0].value, "a,b");
-        assert_eq!(FieldSelector::parse("metadata.name=x").unwrap().required_name(), Some("x"));
+        assert!(
+            FieldSelector::parse("nonsense")
+                .unwrap_err()
+                .contains("can't understand 'nonsense'")
+        );
+        assert_eq!(
+            FieldSelector::parse("metadata.name=a\\,b").unwrap().terms[0].value,
+            "a,b"
+        );
+        assert_eq!(
+            FieldSelector::parse("metadata.name=x")
+                .unwrap()
+                .required_name(),
+            Some("x")
+        );
     }
 }

@@ -156,11 +156,17 @@ impl Store {
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.shared.state.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.shared.state.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The object `name` of `plural` in `ns` (`None` for cluster-scoped).
@@ -171,12 +177,21 @@ impl Store {
     /// Like [`Store::get`] without copying the object.
     pub fn get_shared(&self, plural: &str, ns: Option<&str>, name: &str) -> Option<Arc<Value>> {
         let state = self.read();
-        state.objects.get(plural)?.get(ns.unwrap_or(""))?.get(name).cloned()
+        state
+            .objects
+            .get(plural)?
+            .get(ns.unwrap_or(""))?
+            .get(name)
+            .cloned()
     }
 
     /// Every object of `plural` in `ns` (`None`: all namespaces), sorted by namespace and name.
     pub fn list(&self, plural: &str, ns: Option<&str>) -> Vec<Value> {
-        self.list_shared(plural, ns).0.into_iter().map(|o| (*o).clone()).collect()
+        self.list_shared(plural, ns)
+            .0
+            .into_iter()
+            .map(|o| (*o).clone())
+            .collect()
     }
 
     /// Like [`Store::list`] without copying, with the resource version the list was taken at.
@@ -185,7 +200,10 @@ impl Store {
         let items = match state.objects.get(plural) {
             None => Vec::new(),
             Some(bucket) => match ns {
-                Some(ns) => bucket.get(ns).map(|m| m.values().cloned().collect()).unwrap_or_default(),
+                Some(ns) => bucket
+                    .get(ns)
+                    .map(|m| m.values().cloned().collect())
+                    .unwrap_or_default(),
                 None => bucket.values().flat_map(|m| m.values().cloned()).collect(),
             },
         };
@@ -222,7 +240,9 @@ impl Store {
                 state.forgotten_up_to
             )));
         }
-        let start = state.history.partition_point(|e| e.resource_version <= resource_version);
+        let start = state
+            .history
+            .partition_point(|e| e.resource_version <= resource_version);
         Ok(state.history.range(start..).cloned().collect())
     }
 
@@ -232,15 +252,26 @@ impl Store {
     }
 
     /// [`Store::create`], optionally as a dry run that computes the object without storing it.
-    pub fn create_with(&self, plural: &str, mut obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn create_with(
+        &self,
+        plural: &str,
+        mut obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         if !obj.is_object() {
-            return Err(ApiError::bad_request("the object to create is not a JSON object"));
+            return Err(ApiError::bad_request(
+                "the object to create is not a JSON object",
+            ));
         }
         let namespaced = is_namespaced(plural, &obj);
         let mut state = self.write();
         let meta = metadata_mut(&mut obj);
         if namespaced {
-            if meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty) {
+            if meta
+                .get("namespace")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 meta.insert("namespace".into(), json!("default"));
             }
         } else {
@@ -256,7 +287,10 @@ impl Store {
                         &kind,
                         &group,
                         "",
-                        &[FieldCause::required("metadata.name", "name or generateName is required")],
+                        &[FieldCause::required(
+                            "metadata.name",
+                            "name or generateName is required",
+                        )],
                     ));
                 }
                 let taken = |candidate: &str| state.lookup(plural, &ns, candidate).is_some();
@@ -273,7 +307,12 @@ impl Store {
         let meta = metadata_mut(&mut obj);
         meta.insert("uid".into(), json!(new_uid()));
         meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
-        for server_only in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        for server_only in [
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ] {
             meta.remove(server_only);
         }
         if has_spec {
@@ -307,14 +346,21 @@ impl Store {
     }
 
     /// [`Store::update_status`], optionally as a dry run.
-    pub fn update_status_with(&self, plural: &str, obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+    pub fn update_status_with(
+        &self,
+        plural: &str,
+        obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let ns = namespace_of(plural, &obj);
         let name = str_at(&obj, "name").to_string();
         let precondition = obj.pointer("/metadata/resourceVersion").cloned();
         let status = obj.get("status").cloned();
         self.modify(plural, ns.as_deref(), &name, dry_run, move |current| {
             let mut next = current.clone();
-            let map = next.as_object_mut().expect("stored objects are JSON objects");
+            let map = next
+                .as_object_mut()
+                .expect("stored objects are JSON objects");
             match status {
                 Some(status) => map.insert("status".into(), status),
                 None => map.remove("status"),
@@ -328,18 +374,30 @@ impl Store {
 
     /// Atomically replaces the object with `change(current)`, under the same rules as
     /// [`Store::update`] (resource version precondition, server-managed metadata, generation).
-    pub fn modify<F>(&self, plural: &str, ns: Option<&str>, name: &str, dry_run: bool, change: F) -> Result<Value, ApiError>
+    pub fn modify<F>(
+        &self,
+        plural: &str,
+        ns: Option<&str>,
+        name: &str,
+        dry_run: bool,
+        change: F,
+    ) -> Result<Value, ApiError>
     where
         F: FnOnce(&Value) -> Result<Value, ApiError>,
     {
         let mut state = self.write();
         let ns_key = ns.unwrap_or("");
-        let current = state.lookup(plural, ns_key, name).ok_or_else(|| ApiError::not_found(plural, name))?;
+        let current = state
+            .lookup(plural, ns_key, name)
+            .ok_or_else(|| ApiError::not_found(plural, name))?;
         let mut next = change(&current)?;
         if !next.is_object() {
             return Err(ApiError::bad_request("the object is not a JSON object"));
         }
-        let wanted_rv = next.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("");
+        let wanted_rv = next
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if !wanted_rv.is_empty() && wanted_rv != str_at(&current, "resourceVersion") {
             return Err(ApiError::conflict(plural, name));
         }
@@ -362,7 +420,10 @@ impl Store {
         }
         keep_server_metadata(&current, &mut next, ns);
         if next.get("spec") != current.get("spec") {
-            if let Some(generation) = current.pointer("/metadata/generation").and_then(Value::as_i64) {
+            if let Some(generation) = current
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+            {
                 metadata_mut(&mut next).insert("generation".into(), json!(generation + 1));
             }
         }
@@ -371,7 +432,10 @@ impl Store {
         }
         let finalized = current.pointer("/metadata/deletionTimestamp").is_some()
             && plural != "pods"
-            && next.pointer("/metadata/finalizers").and_then(Value::as_array).is_none_or(Vec::is_empty);
+            && next
+                .pointer("/metadata/finalizers")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty);
         if dry_run {
             return Ok(next);
         }
@@ -391,10 +455,18 @@ impl Store {
 
     /// Deletes an object as the real API server does: graceful for scheduled pods, pending for
     /// objects with finalizers, immediate otherwise; a namespace takes its objects with it.
-    pub fn delete(&self, plural: &str, ns: Option<&str>, name: &str, opts: &DeleteOptions) -> Result<Deletion, ApiError> {
+    pub fn delete(
+        &self,
+        plural: &str,
+        ns: Option<&str>,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<Deletion, ApiError> {
         let mut state = self.write();
         let ns_key = ns.unwrap_or("");
-        let current = state.lookup(plural, ns_key, name).ok_or_else(|| ApiError::not_found(plural, name))?;
+        let current = state
+            .lookup(plural, ns_key, name)
+            .ok_or_else(|| ApiError::not_found(plural, name))?;
         check_delete_preconditions(plural, name, &current, opts)?;
         if plural == "pods" {
             if let Some(grace) = pod_grace_period(&current, opts) {
@@ -402,14 +474,24 @@ impl Store {
                 if opts.dry_run || next == *current {
                     return Ok(Deletion::Terminating(next));
                 }
-                return Ok(Deletion::Terminating(self.commit(&mut state, EventType::Modified, plural, next)));
+                return Ok(Deletion::Terminating(self.commit(
+                    &mut state,
+                    EventType::Modified,
+                    plural,
+                    next,
+                )));
             }
         } else if has_finalizers(&current) {
             if current.pointer("/metadata/deletionTimestamp").is_some() || opts.dry_run {
                 return Ok(Deletion::Terminating(begin_graceful_deletion(&current, 0)));
             }
             let next = begin_graceful_deletion(&current, 0);
-            return Ok(Deletion::Terminating(self.commit(&mut state, EventType::Modified, plural, next)));
+            return Ok(Deletion::Terminating(self.commit(
+                &mut state,
+                EventType::Modified,
+                plural,
+                next,
+            )));
         }
         if opts.dry_run {
             return Ok(Deletion::Removed((*current).clone()));
@@ -422,7 +504,12 @@ impl Store {
             self.remove_namespace_contents(&mut state, name);
         }
         state.take(plural, ns_key, name);
-        Ok(Deletion::Removed(self.commit(&mut state, EventType::Deleted, plural, (*current).clone())))
+        Ok(Deletion::Removed(self.commit(
+            &mut state,
+            EventType::Deleted,
+            plural,
+            (*current).clone(),
+        )))
     }
 
     /// Strips owner references to `owner_uid` from objects in `ns` (every namespace if `None`).
@@ -434,7 +521,9 @@ impl Store {
                     continue;
                 }
                 for obj in objects.values() {
-                    let refs = obj.pointer("/metadata/ownerReferences").and_then(Value::as_array);
+                    let refs = obj
+                        .pointer("/metadata/ownerReferences")
+                        .and_then(Value::as_array);
                     if refs.is_some_and(|refs| refs.iter().any(|r| r["uid"] == owner_uid)) {
                         orphans.push((plural.clone(), Arc::clone(obj)));
                     }
@@ -443,7 +532,10 @@ impl Store {
         }
         for (plural, obj) in orphans {
             let mut next = (*obj).clone();
-            if let Some(refs) = next.pointer_mut("/metadata/ownerReferences").and_then(Value::as_array_mut) {
+            if let Some(refs) = next
+                .pointer_mut("/metadata/ownerReferences")
+                .and_then(Value::as_array_mut)
+            {
                 refs.retain(|r| r["uid"] != owner_uid);
             }
             self.commit(state, EventType::Modified, &plural, next);
@@ -491,7 +583,12 @@ impl Store {
             }
         }
         if self.shared.events.receiver_count() > 0 {
-            let event = WatchEvent { kind, plural: plural.to_string(), object: (*shared).clone(), resource_version: rv };
+            let event = WatchEvent {
+                kind,
+                plural: plural.to_string(),
+                object: (*shared).clone(),
+                resource_version: rv,
+            };
             let _ = self.shared.events.send(event);
         }
         self.shared.latest.send_replace(rv);
@@ -515,14 +612,21 @@ impl State {
     }
 }
 
-fn check_delete_preconditions(plural: &str, name: &str, current: &Value, opts: &DeleteOptions) -> Result<(), ApiError> {
+fn check_delete_preconditions(
+    plural: &str,
+    name: &str,
+    current: &Value,
+    opts: &DeleteOptions,
+) -> Result<(), ApiError> {
     if let Some(uid) = opts.precondition_uid.as_deref() {
         let actual = str_at(current, "uid");
         if uid != actual {
             return Err(ApiError::conflict_because(
                 plural,
                 name,
-                &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                ),
             ));
         }
     }
@@ -532,7 +636,9 @@ fn check_delete_preconditions(plural: &str, name: &str, current: &Value, opts: &
             return Err(ApiError::conflict_because(
                 plural,
                 name,
-                &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"),
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"
+                ),
             ));
         }
     }
@@ -542,14 +648,26 @@ fn check_delete_preconditions(plural: &str, name: &str, current: &Value, opts: &
 /// The grace period of a pod deletion, or `None` when the pod goes at once (grace 0, never
 /// scheduled, or already finished), as in the real pod strategy's `CheckGracefulDelete`.
 fn pod_grace_period(pod: &Value, opts: &DeleteOptions) -> Option<i64> {
-    let own = pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+    let own = pod
+        .pointer("/spec/terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(30);
     let mut grace = opts.grace_period_seconds.unwrap_or(own).max(0);
-    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
-    let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
+    let phase = pod
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let node = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if node.is_empty() || phase == "Succeeded" || phase == "Failed" {
         grace = 0;
     }
-    if let Some(current) = pod.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64) {
+    if let Some(current) = pod
+        .pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64)
+    {
         grace = grace.min(current);
     }
     if grace == 0 && !has_finalizers(pod) {
@@ -562,8 +680,12 @@ fn pod_grace_period(pod: &Value, opts: &DeleteOptions) -> Option<i64> {
 /// (an existing, earlier deletion time is kept).
 fn begin_graceful_deletion(current: &Value, grace: i64) -> Value {
     let mut next = current.clone();
-    let existing_grace = current.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64);
-    if current.pointer("/metadata/deletionTimestamp").is_some() && existing_grace.is_some_and(|g| g <= grace) {
+    let existing_grace = current
+        .pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64);
+    if current.pointer("/metadata/deletionTimestamp").is_some()
+        && existing_grace.is_some_and(|g| g <= grace)
+    {
         return next;
     }
     let when = jiff::Timestamp::now()
@@ -576,14 +698,26 @@ fn begin_graceful_deletion(current: &Value, grace: i64) -> Value {
 }
 
 fn has_finalizers(obj: &Value) -> bool {
-    obj.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty())
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty())
 }
 
 /// Copies the metadata clients cannot change from `current` into `next`.
 fn keep_server_metadata(current: &Value, next: &mut Value, ns: Option<&str>) {
-    let old_meta = current.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    let old_meta = current
+        .get("metadata")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let meta = metadata_mut(next);
-    for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "resourceVersion"] {
+    for field in [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+        "resourceVersion",
+    ] {
         match old_meta.get(field) {
             Some(value) => meta.insert(field.into(), value.clone()),
             None => meta.remove(field),
@@ -616,13 +750,19 @@ fn namespace_of(plural: &str, obj: &Value) -> Option<String> {
 fn kind_and_group(plural: &str, obj: &Value) -> (String, String) {
     match resources::by_plural(plural) {
         Some(r) => (r.kind.to_string(), r.group.to_string()),
-        None => (obj["kind"].as_str().unwrap_or(plural).to_string(), String::new()),
+        None => (
+            obj["kind"].as_str().unwrap_or(plural).to_string(),
+            String::new(),
+        ),
     }
 }
 
 /// `metadata.<field>` as a string, "" when absent.
 pub fn str_at<'a>(obj: &'a Value, field: &str) -> &'a str {
-    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or("")
+    obj.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// The `metadata` map of `obj`, created if missing.
@@ -645,7 +785,10 @@ pub fn now_rfc3339() -> String {
 
 /// A timestamp in whole seconds, RFC 3339 UTC.
 pub fn format_time(when: jiff::Timestamp) -> String {
-    when.round(jiff::Unit::Second).unwrap_or(when).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    when.round(jiff::Unit::Second)
+        .unwrap_or(when)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// A random version-4 UUID.
@@ -654,7 +797,14 @@ pub fn new_uid() -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// `prefix` plus five random characters from the alphabet the real server uses, avoiding `taken`.
@@ -695,7 +845,9 @@ mod tests {
         assert_eq!(created["metadata"]["resourceVersion"], "1");
         assert_eq!(str_at(&created, "uid").len(), 36);
         assert!(str_at(&created, "creationTimestamp").ends_with('Z'));
-        let again = store.create("deployments", deployment("web", 1)).unwrap_err();
+        let again = store
+            .create("deployments", deployment("web", 1))
+            .unwrap_err();
         assert_eq!((again.code, again.reason.as_str()), (409, "AlreadyExists"));
         assert_eq!(again.message, "deployments.apps \"web\" already exists");
     }
@@ -708,9 +860,15 @@ mod tests {
         let name = str_at(&created, "name");
         assert!(name.starts_with("web-") && name.len() == 9, "{name}");
         assert!(created["metadata"].get("generation").is_none());
-        let err = store.create("configmaps", json!({"metadata": {}})).unwrap_err();
+        let err = store
+            .create("configmaps", json!({"metadata": {}}))
+            .unwrap_err();
         assert_eq!(err.code, 422);
-        assert!(err.message.contains("metadata.name: Required value"), "{}", err.message);
+        assert!(
+            err.message.contains("metadata.name: Required value"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -756,20 +914,34 @@ mod tests {
         forged["metadata"]["creationTimestamp"] = json!("2000-01-01T00:00:00Z");
         forged["metadata"]["resourceVersion"] = json!("");
         let updated = store.update("deployments", forged).unwrap();
-        assert_eq!(updated["metadata"]["creationTimestamp"], created["metadata"]["creationTimestamp"]);
+        assert_eq!(
+            updated["metadata"]["creationTimestamp"],
+            created["metadata"]["creationTimestamp"]
+        );
         let mut other_uid = updated;
         other_uid["metadata"]["uid"] = json!("nope");
-        assert_eq!(store.update("deployments", other_uid).unwrap_err().code, 409);
+        assert_eq!(
+            store.update("deployments", other_uid).unwrap_err().code,
+            409
+        );
     }
 
     #[test]
     fn history_replays_and_forgets() {
         let store = Store::with_history_limit(3);
         for i in 0..5 {
-            store.create("configmaps", json!({"metadata": {"name": format!("c{i}")}})).unwrap();
+            store
+                .create("configmaps", json!({"metadata": {"name": format!("c{i}")}}))
+                .unwrap();
         }
         let replay = store.events_since(3).unwrap();
-        assert_eq!(replay.iter().map(|e| e.resource_version).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(
+            replay
+                .iter()
+                .map(|e| e.resource_version)
+                .collect::<Vec<_>>(),
+            vec![4, 5]
+        );
         assert_eq!(replay[0].kind, EventType::Added);
         assert!(store.events_since(2).is_ok());
         let err = store.events_since(1).unwrap_err();
@@ -780,30 +952,73 @@ mod tests {
     fn pods_delete_gracefully_other_kinds_at_once() {
         let store = Store::new();
         store.create("pods", pod("p", "node-1")).unwrap();
-        let out = store.delete("pods", Some("default"), "p", &DeleteOptions::default()).unwrap();
-        let Deletion::Terminating(terminating) = out else { panic!("pod should be terminating") };
+        let out = store
+            .delete("pods", Some("default"), "p", &DeleteOptions::default())
+            .unwrap();
+        let Deletion::Terminating(terminating) = out else {
+            panic!("pod should be terminating")
+        };
         assert_eq!(terminating["metadata"]["deletionGracePeriodSeconds"], 10);
         assert!(store.get("pods", Some("default"), "p").is_some());
-        let forced = DeleteOptions { grace_period_seconds: Some(0), ..DeleteOptions::default() };
-        assert!(matches!(store.delete("pods", Some("default"), "p", &forced), Ok(Deletion::Removed(_))));
+        let forced = DeleteOptions {
+            grace_period_seconds: Some(0),
+            ..DeleteOptions::default()
+        };
+        assert!(matches!(
+            store.delete("pods", Some("default"), "p", &forced),
+            Ok(Deletion::Removed(_))
+        ));
         assert!(store.get("pods", Some("default"), "p").is_none());
 
         store.create("pods", pod("unscheduled", "")).unwrap();
-        let out = store.delete("pods", Some("default"), "unscheduled", &DeleteOptions::default()).unwrap();
+        let out = store
+            .delete(
+                "pods",
+                Some("default"),
+                "unscheduled",
+                &DeleteOptions::default(),
+            )
+            .unwrap();
         assert!(matches!(out, Deletion::Removed(_)));
 
         store.create("deployments", deployment("web", 1)).unwrap();
-        let out = store.delete("deployments", Some("default"), "web", &DeleteOptions::default()).unwrap();
+        let out = store
+            .delete(
+                "deployments",
+                Some("default"),
+                "web",
+                &DeleteOptions::default(),
+            )
+            .unwrap();
         assert!(matches!(out, Deletion::Removed(_)));
-        let err = store.delete("deployments", Some("default"), "web", &DeleteOptions::default()).unwrap_err();
+        let err = store
+            .delete(
+                "deployments",
+                Some("default"),
+                "web",
+                &DeleteOptions::default(),
+            )
+            .unwrap_err();
         assert_eq!(err.code, 404);
     }
 
     #[test]
     fn finalizers_hold_an_object_until_emptied() {
         let store = Store::new();
-        store.create("configmaps", json!({"metadata": {"name": "c", "finalizers": ["x/y"]}})).unwrap();
-        let out = store.delete("configmaps", Some("default"), "c", &DeleteOptions::default()).unwrap();
+        store
+            .create(
+                "configmaps",
+                json!({"metadata": {"name": "c", "finalizers": ["x/y"]}}),
+            )
+            .unwrap();
+        let out = store
+            .delete(
+                "configmaps",
+                Some("default"),
+                "c",
+                &DeleteOptions::default(),
+            )
+            .unwrap();
         assert!(matches!(out, Deletion::Terminating(_)));
         let mut held = store.get("configmaps", Some("default"), "c").unwrap();
         held["metadata"]["finalizers"] = json!([]);
@@ -815,11 +1030,26 @@ mod tests {
     fn delete_preconditions_and_dry_run() {
         let store = Store::new();
         store.create("deployments", deployment("web", 1)).unwrap();
-        let wrong = DeleteOptions { precondition_uid: Some("x".into()), ..DeleteOptions::default() };
-        let err = store.delete("deployments", Some("default"), "web", &wrong).unwrap_err();
-        assert!(err.message.contains("Precondition failed: UID in precondition: x"), "{}", err.message);
-        let dry = DeleteOptions { dry_run: true, ..DeleteOptions::default() };
-        store.delete("deployments", Some("default"), "web", &dry).unwrap();
+        let wrong = DeleteOptions {
+            precondition_uid: Some("x".into()),
+            ..DeleteOptions::default()
+        };
+        let err = store
+            .delete("deployments", Some("default"), "web", &wrong)
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("Precondition failed: UID in precondition: x"),
+            "{}",
+            err.message
+        );
+        let dry = DeleteOptions {
+            dry_run: true,
+            ..DeleteOptions::default()
+        };
+        store
+            .delete("deployments", Some("default"), "web", &dry)
+            .unwrap();
         assert!(store.get("deployments", Some("default"), "web").is_some());
     }
 
@@ -831,8 +1061,13 @@ mod tests {
         let rs = json!({"metadata": {"name": "web-1", "namespace": "default",
                         "ownerReferences": [{"uid": uid, "kind": "Deployment", "name": "web"}]}, "spec": {}});
         store.create("replicasets", rs).unwrap();
-        let orphan = DeleteOptions { propagation_policy: Some("Orphan".into()), ..DeleteOptions::default() };
-        store.delete("deployments", Some("default"), "web", &orphan).unwrap();
+        let orphan = DeleteOptions {
+            propagation_policy: Some("Orphan".into()),
+            ..DeleteOptions::default()
+        };
+        store
+            .delete("deployments", Some("default"), "web", &orphan)
+            .unwrap();
         let rs = store.get("replicasets", Some("default"), "web-1").unwrap();
         assert_eq!(rs["metadata"]["ownerReferences"], json!([]));
     }
@@ -841,7 +1076,12 @@ mod tests {
     fn list_is_sorted_and_scoped() {
         let store = Store::new();
         for (ns, name) in [("b", "x"), ("a", "z"), ("a", "y")] {
-            store.create("configmaps", json!({"metadata": {"name": name, "namespace": ns}})).unwrap();
+            store
+                .create(
+                    "configmaps",
+                    json!({"metadata": {"name": name, "namespace": ns}}),
+                )
+                .unwrap();
         }
         let all: Vec<String> = store
             .list("configmaps", None)

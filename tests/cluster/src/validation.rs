@@ -18,7 +18,9 @@ fn is_label_of(text: &str, first: fn(u8) -> bool) -> bool {
     !bytes.is_empty()
         && first(bytes[0])
         && (bytes[bytes.len() - 1].is_ascii_lowercase() || bytes[bytes.len() - 1].is_ascii_digit())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
 fn lower_alnum(b: u8) -> bool {
@@ -52,7 +54,11 @@ pub fn validate_name(resource: &ResourceType, name: &str) -> Vec<FieldCause> {
     if valid {
         Vec::new()
     } else if name.len() > max_len {
-        vec![FieldCause::invalid(field, &value, &format!("must be no more than {max_len} characters"))]
+        vec![FieldCause::invalid(
+            field,
+            &value,
+            &format!("must be no more than {max_len} characters"),
+        )]
     } else {
         vec![FieldCause::invalid(field, &value, message)]
     }
@@ -62,7 +68,9 @@ pub fn validate_name(resource: &ResourceType, name: &str) -> Vec<FieldCause> {
 pub fn pod_spec_path(resource: &ResourceType) -> Option<&'static str> {
     match resource.plural {
         "pods" => Some("spec"),
-        "deployments" | "replicasets" | "statefulsets" | "daemonsets" | "jobs" => Some("spec.template.spec"),
+        "deployments" | "replicasets" | "statefulsets" | "daemonsets" | "jobs" => {
+            Some("spec.template.spec")
+        }
         _ => None,
     }
 }
@@ -73,7 +81,10 @@ fn pointer_of(path: &str) -> String {
 
 /// Validates an object about to be written, returning the 422 the real server would answer.
 pub fn validate(resource: &ResourceType, obj: &Value) -> Result<(), ApiError> {
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let mut causes = Vec::new();
     if !name.is_empty() {
         causes.extend(validate_name(resource, name));
@@ -86,7 +97,12 @@ pub fn validate(resource: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     if causes.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::invalid(resource.kind, resource.group, name, &causes))
+        Err(ApiError::invalid(
+            resource.kind,
+            resource.group,
+            name,
+            &causes,
+        ))
     }
 }
 
@@ -94,16 +110,25 @@ pub fn validate(resource: &ResourceType, obj: &Value) -> Result<(), ApiError> {
 pub fn validate_pod_spec(spec: &Value, path: &str) -> Vec<FieldCause> {
     let mut causes = Vec::new();
     for list in ["containers", "initContainers"] {
-        let Some(containers) = spec.get(list).and_then(Value::as_array) else { continue };
+        let Some(containers) = spec.get(list).and_then(Value::as_array) else {
+            continue;
+        };
         for (i, container) in containers.iter().enumerate() {
             let container_path = format!("{path}.{list}[{i}]");
-            causes.extend(validate_resources(container.get("resources").unwrap_or(&Value::Null), &container_path));
+            causes.extend(validate_resources(
+                container.get("resources").unwrap_or(&Value::Null),
+                &container_path,
+            ));
         }
     }
     causes
 }
 
-fn parse_all(map: Option<&Value>, field: &str, causes: &mut Vec<FieldCause>) -> Vec<(String, Quantity)> {
+fn parse_all(
+    map: Option<&Value>,
+    field: &str,
+    causes: &mut Vec<FieldCause>,
+) -> Vec<(String, Quantity)> {
     let mut parsed = Vec::new();
     for (name, raw) in map.and_then(Value::as_object).into_iter().flatten() {
         let text = match raw {
@@ -118,7 +143,11 @@ fn parse_all(map: Option<&Value>, field: &str, causes: &mut Vec<FieldCause>) -> 
                 "must be greater than or equal to 0",
             )),
             Ok(q) => parsed.push((name.clone(), q)),
-            Err(e) => causes.push(FieldCause::invalid(format!("{field}[{name}]"), raw, &e.to_string())),
+            Err(e) => causes.push(FieldCause::invalid(
+                format!("{field}[{name}]"),
+                raw,
+                &e.to_string(),
+            )),
         }
     }
     parsed
@@ -152,7 +181,10 @@ pub fn canonicalize_quantities(resource: &ResourceType, obj: &mut Value) {
     if let Some(path) = pod_spec_path(resource) {
         for list in ["containers", "initContainers"] {
             let pointer = format!("{}/{list}", pointer_of(path));
-            let count = obj.pointer(&pointer).and_then(Value::as_array).map_or(0, Vec::len);
+            let count = obj
+                .pointer(&pointer)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             for i in 0..count {
                 maps.push(format!("{pointer}/{i}/resources/requests"));
                 maps.push(format!("{pointer}/{i}/resources/limits"));
@@ -163,11 +195,21 @@ pub fn canonicalize_quantities(resource: &ResourceType, obj: &mut Value) {
         }
     }
     match resource.kind {
-        "Node" => maps.extend(["/status/capacity".to_string(), "/status/allocatable".to_string()]),
-        "ResourceQuota" => maps.extend(["/spec/hard".to_string(), "/status/hard".to_string(), "/status/used".to_string()]),
+        "Node" => maps.extend([
+            "/status/capacity".to_string(),
+            "/status/allocatable".to_string(),
+        ]),
+        "ResourceQuota" => maps.extend([
+            "/spec/hard".to_string(),
+            "/status/hard".to_string(),
+            "/status/used".to_string(),
+        ]),
         "NodeMetrics" => maps.push("/usage".to_string()),
         "PodMetrics" => {
-            let count = obj.pointer("/containers").and_then(Value::as_array).map_or(0, Vec::len);
+            let count = obj
+                .pointer("/containers")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             maps.extend((0..count).map(|i| format!("/containers/{i}/usage")));
         }
         _ => {}
@@ -201,30 +243,70 @@ mod tests {
     #[test]
     fn requests_above_limits_are_rejected_with_the_real_message() {
         let rt = resources::by_plural("deployments").unwrap();
-        let err = validate(rt, &deployment(json!({"memory": "2Gi"}), json!({"memory": "1Gi"}))).unwrap_err();
+        let err = validate(
+            rt,
+            &deployment(json!({"memory": "2Gi"}), json!({"memory": "1Gi"})),
+        )
+        .unwrap_err();
         assert_eq!(err.code, 422);
         assert_eq!(
             err.message,
             "Deployment.apps \"gw\" is invalid: spec.template.spec.containers[0].resources.requests: Invalid value: \"2Gi\": must be less than or equal to memory limit of 1Gi"
         );
-        let err = validate(rt, &deployment(json!({"cpu": "1500m"}), json!({"cpu": "1"}))).unwrap_err();
-        assert!(err.message.ends_with("Invalid value: \"1500m\": must be less than or equal to cpu limit of 1"), "{}", err.message);
-        assert!(validate(rt, &deployment(json!({"memory": "1024Mi", "cpu": "1"}), json!({"memory": "1Gi", "cpu": "1000m"}))).is_ok());
+        let err = validate(
+            rt,
+            &deployment(json!({"cpu": "1500m"}), json!({"cpu": "1"})),
+        )
+        .unwrap_err();
+        assert!(
+            err.message.ends_with(
+                "Invalid value: \"1500m\": must be less than or equal to cpu limit of 1"
+            ),
+            "{}",
+            err.message
+        );
+        assert!(
+            validate(
+                rt,
+                &deployment(
+                    json!({"memory": "1024Mi", "cpu": "1"}),
+                    json!({"memory": "1Gi", "cpu": "1000m"})
+                )
+            )
+            .is_ok()
+        );
         assert!(validate(rt, &deployment(json!({"memory": "1Gi"}), json!({}))).is_ok());
         let pod = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}, {"name": "b", "resources": {"requests": {"memory": "2G"}, "limits": {"memory": "1Gi"}}}]}});
         let err = validate(resources::by_plural("pods").unwrap(), &pod).unwrap_err();
-        assert!(err.message.starts_with("Pod \"p\" is invalid: spec.containers[1].resources.requests"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("Pod \"p\" is invalid: spec.containers[1].resources.requests"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn malformed_quantities_and_names_are_rejected() {
         let rt = resources::by_plural("deployments").unwrap();
         let err = validate(rt, &deployment(json!({"memory": "lots"}), json!({}))).unwrap_err();
-        assert!(err.message.contains("resources.requests[memory]: Invalid value: \"lots\": quantities must match"), "{}", err.message);
+        assert!(
+            err.message.contains(
+                "resources.requests[memory]: Invalid value: \"lots\": quantities must match"
+            ),
+            "{}",
+            err.message
+        );
         let mut bad_name = deployment(json!({}), json!({}));
         bad_name["metadata"]["name"] = json!("Web_1");
         let err = validate(rt, &bad_name).unwrap_err();
-        assert!(err.message.contains("metadata.name: Invalid value: \"Web_1\": a lowercase RFC 1123 subdomain"), "{}", err.message);
+        assert!(
+            err.message.contains(
+                "metadata.name: Invalid value: \"Web_1\": a lowercase RFC 1123 subdomain"
+            ),
+            "{}",
+            err.message
+        );
         let svc = resources::by_plural("services").unwrap();
         assert!(validate(svc, &json!({"metadata": {"name": "1svc"}})).is_err());
         assert!(validate(svc, &json!({"metadata": {"name": "svc-1"}})).is_ok());
@@ -236,10 +318,16 @@ mod tests {
     #[test]
     fn quantities_are_canonicalised() {
         let rt = resources::by_plural("deployments").unwrap();
-        let mut obj = deployment(json!({"memory": "1024Mi", "cpu": "0.5"}), json!({"memory": "2048Mi", "cpu": 2}));
+        let mut obj = deployment(
+            json!({"memory": "1024Mi", "cpu": "0.5"}),
+            json!({"memory": "2048Mi", "cpu": 2}),
+        );
         canonicalize_quantities(rt, &mut obj);
         let resources = &obj["spec"]["template"]["spec"]["containers"][0]["resources"];
-        assert_eq!(resources["requests"], json!({"memory": "1Gi", "cpu": "500m"}));
+        assert_eq!(
+            resources["requests"],
+            json!({"memory": "1Gi", "cpu": "500m"})
+        );
         assert_eq!(resources["limits"], json!({"memory": "2Gi", "cpu": "2"}));
     }
 }

@@ -148,7 +148,11 @@ fn objects() -> Vec<Value> {
         ),
         // 003 6.8.2: a LoadBalancer stuck <pending>, with the service controller's failure.
         load_balancer("edge", None),
-        slice("edge", &[("web-7d9f5c-a", true), ("web-7d9f5c-b", true)], 8080),
+        slice(
+            "edge",
+            &[("web-7d9f5c-a", true), ("web-7d9f5c-b", true)],
+            8080,
+        ),
         json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "edge.1", "namespace": "shop"},
             "involvedObject": {"kind": "Service", "namespace": "shop", "name": "edge"},
             "reason": "SyncLoadBalancerFailed", "type": "Warning", "count": 6, "source": {"component": "service-controller"},
@@ -156,8 +160,16 @@ fn objects() -> Vec<Value> {
         // 003 6.8.6: two LoadBalancers on one address and port.
         load_balancer("shop-a", Some("47.100.1.2")),
         load_balancer("shop-b", Some("47.100.1.2")),
-        slice("shop-a", &[("web-7d9f5c-a", true), ("web-7d9f5c-b", true)], 8080),
-        slice("shop-b", &[("web-7d9f5c-a", true), ("web-7d9f5c-b", true)], 8080),
+        slice(
+            "shop-a",
+            &[("web-7d9f5c-a", true), ("web-7d9f5c-b", true)],
+            8080,
+        ),
+        slice(
+            "shop-b",
+            &[("web-7d9f5c-a", true), ("web-7d9f5c-b", true)],
+            8080,
+        ),
     ]
 }
 

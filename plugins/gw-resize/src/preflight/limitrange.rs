@@ -38,23 +38,36 @@ fn bound(map: Option<&BTreeMap<String, K8sQuantity>>, resource: &str) -> Option<
     map?.get(resource).and_then(|q| Quantity::try_from(q).ok())
 }
 
-/// A container's request and limit after LimitRanger's defaulting.
+/// The item's default limit and default request for `resource`, with the API server's
+/// defaulting of LimitRange items (`SetDefaults_LimitRangeItem`): the default limit falls
+/// back to max, the default request to the default limit, then to min.
+fn defaults(item: &LimitRangeItem, resource: &str) -> (Option<Quantity>, Option<Quantity>) {
+    let limit =
+        bound(item.default.as_ref(), resource).or_else(|| bound(item.max.as_ref(), resource));
+    let request = bound(item.default_request.as_ref(), resource)
+        .or(limit)
+        .or_else(|| bound(item.min.as_ref(), resource));
+    (limit, request)
+}
+
+/// A container's request and limit as admission sees them: an unset request equals the
+/// limit (pod defaulting), then LimitRanger fills what is still unset from the defaults.
+/// The flag says whether the limit came from the LimitRange.
 fn effective(
     c: &Container,
     item: &LimitRangeItem,
     resource: &str,
 ) -> (Option<i128>, Option<i128>, bool) {
+    let (default_limit, default_request) = defaults(item, resource);
     let explicit_limit = container_value(c, resource, true);
-    let limit_defaulted =
-        explicit_limit.is_none() && bound(item.default.as_ref(), resource).is_some();
-    let limit = explicit_limit.or_else(|| bound(item.default.as_ref(), resource));
     let request = container_value(c, resource, false)
-        .or_else(|| bound(item.default_request.as_ref(), resource))
-        .or(limit);
+        .or(explicit_limit)
+        .or(default_request);
+    let limit = explicit_limit.or(default_limit);
     (
         request.map(|q| amount(resource, &q)),
         limit.map(|q| amount(resource, &q)),
-        limit_defaulted,
+        explicit_limit.is_none() && limit.is_some(),
     )
 }
 
@@ -78,19 +91,20 @@ fn violations(
             show(resource, min)
         ));
     }
-    if let Some(max) = max {
-        match limit {
-            Some(lim) if lim > max => out.push(format!(
-                "{resource} limit {} is above the maximum {}",
-                show(resource, lim),
-                show(resource, max)
-            )),
-            None => out.push(format!(
-                "{resource} has no limit but the LimitRange sets a maximum {}, so one is required",
-                show(resource, max)
-            )),
-            _ => {}
-        }
+    if let (Some(max), Some(lim)) = (max, limit)
+        && lim > max
+    {
+        out.push(format!(
+            "{resource} limit {} is above the maximum {}",
+            show(resource, lim),
+            show(resource, max)
+        ));
+    }
+    if let (Some(max), None) = (max, limit) {
+        out.push(format!(
+            "{resource} has no limit but the LimitRange sets a maximum {}, so one is required",
+            show(resource, max)
+        ));
     }
     if let (Some(req), Some(lim)) = (request, limit)
         && limit_defaulted
@@ -262,6 +276,30 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(
             f[0].message.contains("above the default limit 512Mi"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn a_max_without_default_becomes_the_default_limit() {
+        let lr = range("Container", json!({"max": {"memory": "2Gi"}}));
+        let plan = plan_with(
+            json!({"requests": {"memory": "256Mi"}}),
+            json!({"requests": {"memory": "1Gi"}}),
+        );
+        assert!(
+            check_limit_ranges(&plan, std::slice::from_ref(&lr)).is_empty(),
+            "the limit defaults to 2Gi"
+        );
+        let over = plan_with(
+            json!({"requests": {"memory": "256Mi"}}),
+            json!({"requests": {"memory": "3Gi"}}),
+        );
+        let f = check_limit_ranges(&over, &[lr]);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("above the default limit 2Gi"),
             "{}",
             f[0].message
         );

@@ -28,6 +28,10 @@ pub fn check_node_fit(plan: &Plan, nodes: &[Node], scheduled: &[Pod], own: &[Pod
         return Vec::new();
     }
     let accepting: Vec<&NodeVerdict> = all.iter().filter(|v| v.accepts()).collect();
+    if accepting.is_empty() && plan.tolerations.is_some() && !all.is_empty() {
+        // resize.toleration-unplaced says it, with the taints.
+        return Vec::new();
+    }
     let refused = all.len() - accepting.len();
     let best = accepting.iter().max_by_key(|v| {
         (
@@ -37,23 +41,41 @@ pub fn check_node_fit(plan: &Plan, nodes: &[Node], scheduled: &[Pod], own: &[Pod
     });
     let detail = match best {
         Some(b) => format!(
-            "the roomiest accepting node {} has {} CPU and {} memory free",
+            "the roomiest accepting node {} has {} CPU and {} memory free{}",
             b.node,
             fmt_cpu(b.free.cpu_millis.max(0)),
-            fmt_bytes(b.free.memory_bytes.max(0))
+            fmt_bytes(b.free.memory_bytes.max(0)),
+            if refused > 0 {
+                format!(
+                    " ({refused} of {} nodes refuse the pod: cordoned, not Ready, taints or selectors)",
+                    all.len()
+                )
+            } else {
+                String::new()
+            }
         ),
         None if all.is_empty() => "the cluster has no nodes".to_string(),
-        None => "every node refuses the pod".to_string(),
+        None => {
+            let reasons: Vec<String> = all
+                .iter()
+                .take(3)
+                .map(|v| format!("{}: {}", v.node, v.refusals.join(", ")))
+                .collect();
+            format!(
+                "all {} nodes refuse the pod ({}{})",
+                all.len(),
+                reasons.join("; "),
+                if all.len() > 3 { "; ..." } else { "" }
+            )
+        }
     };
     vec![Finding::warning(
         "resize.no-node-fits",
         plan.subject(),
         format!(
-            "no schedulable node has room for a new pod requesting {} CPU and {} memory: {detail} ({} of {} nodes refuse it: cordoned, not Ready, taints or selectors)",
+            "no schedulable node has room for a new pod requesting {} CPU and {} memory: {detail}",
             fmt_cpu(need.cpu_millis),
             fmt_bytes(need.memory_bytes),
-            refused,
-            all.len()
         ),
         "the new pods would stay Pending: ask for less, free room on a node, or add one",
     )]
@@ -117,7 +139,7 @@ mod tests {
             f[0].message
         );
         assert!(
-            f[0].message.contains("1 of 2 nodes refuse"),
+            f[0].message.contains("1 of 2 nodes refuse the pod"),
             "{}",
             f[0].message
         );

@@ -57,32 +57,36 @@ fn probe_kind(e: &EventSummary) -> Option<&'static str> {
         .find(|k| e.message.starts_with(k))
 }
 
-/// One finding per pod and probe kind, the counts of its Unhealthy events added up.
+/// One finding per probe kind for the component, the counts of its pods' Unhealthy events
+/// added up (three crash-looping replicas give one finding, not three).
 fn probes(c: &ComponentView<'_>) -> Vec<Finding> {
-    let mut grouped: Vec<(String, &'static str, i32, &EventSummary)> = Vec::new();
+    let mut grouped: Vec<(&'static str, i32, Vec<&str>, &EventSummary)> = Vec::new();
     for e in &c.events {
         let Some(kind) = probe_kind(e) else { continue };
-        match grouped
-            .iter_mut()
-            .find(|(subject, k, _, _)| *subject == e.subject && *k == kind)
-        {
-            Some(g) => g.2 += e.count,
-            None => grouped.push((e.subject.clone(), kind, e.count, e)),
+        match grouped.iter_mut().find(|(k, ..)| *k == kind) {
+            Some((_, count, pods, _)) => {
+                *count += e.count;
+                if !pods.contains(&e.name.as_str()) {
+                    pods.push(&e.name);
+                }
+            }
+            None => grouped.push((kind, e.count, vec![e.name.as_str()], e)),
         }
     }
     grouped
         .into_iter()
-        .map(|(subject, kind, count, latest)| {
+        .map(|(kind, count, pods, latest)| {
             let effect = match kind {
                 "Liveness" => "the kubelet kills and restarts the container",
-                "Readiness" => "the pod is taken out of its Services",
+                "Readiness" => "the pods are taken out of their Services",
                 _ => "the container never finishes starting",
             };
             Finding::warning(
                 "probe.failing",
-                subject,
+                c.subject(),
                 format!(
-                    "{kind} probe failed {count} times ({}): {effect}",
+                    "{kind} probe failed {count} times on {} pod(s) ({}): {effect}",
+                    pods.len(),
                     latest.message.trim_start_matches(&format!("{kind} probe failed: "))
                 ),
                 format!(
@@ -102,15 +106,17 @@ mod tests {
     use crate::view::join;
 
     #[test]
-    fn unhealthy_events_become_one_probe_finding_per_pod_and_kind() {
+    fn unhealthy_events_become_one_probe_finding_per_kind() {
         let w = World::new()
-            .component("gw", "gateway-proxy", 1, 0)
+            .component("gw", "gateway-proxy", 2, 0)
             .event(warning_event("gw", "Pod", "gateway-proxy-abc-0", "Unhealthy",
                 "Liveness probe failed: Get \"http://10.0.0.10:8080/healthz\": context deadline exceeded", 5))
             .event(warning_event("gw", "Pod", "gateway-proxy-abc-0", "Unhealthy",
                 "Liveness probe failed: HTTP probe failed with statuscode: 503", 2))
             .event(warning_event("gw", "Pod", "gateway-proxy-abc-0", "Unhealthy",
                 "Readiness probe failed: connection refused", 3))
+            .event(warning_event("gw", "Pod", "gateway-proxy-abc-1", "Unhealthy",
+                "Readiness probe failed: connection refused", 4))
             .event(warning_event("gw", "Pod", "gateway-proxy-abc-0", "BackOff",
                 "Back-off restarting failed container", 9))
             .event(warning_event("gw", "Pod", "gateway-proxy-abc-0", "FailedMount",
@@ -125,10 +131,13 @@ mod tests {
         assert_eq!(
             summary,
             [
-                ("probe.failing", "Liveness probe failed 7 times (Get \"http"),
                 (
                     "probe.failing",
-                    "Readiness probe failed 3 times (connection refused)"
+                    "Liveness probe failed 7 times on 1 pod(s) (Get \"http"
+                ),
+                (
+                    "probe.failing",
+                    "Readiness probe failed 7 times on 2 pod(s) (connection refused)"
                 ),
                 ("events.warning", "FailedMount (x4)"),
             ],

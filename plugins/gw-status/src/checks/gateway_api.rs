@@ -237,6 +237,8 @@ fn route_findings(r: &HttpRoute, gateways: &BTreeSet<String>, f: &Fetched) -> Ve
     let name = r.metadata.name.as_deref().unwrap_or_default();
     let subject = runbook::findings::subject("httproute", ns, name);
     let hint = format!("kubectl describe httproute {name} -n {ns}");
+    let (broken, empty) = backend_problems(r, f);
+    let mut controller_unresolved = false;
     let mut out = Vec::new();
     for parent in r.spec.parent_refs.iter().filter(|p| p.is_gateway()) {
         let parent_ns = parent.namespace.as_deref().unwrap_or(ns);
@@ -249,46 +251,77 @@ fn route_findings(r: &HttpRoute, gateways: &BTreeSet<String>, f: &Fetched) -> Ve
                 && s.parent_ref.section_name == parent.section_name
         });
         let shown = parent.display(ns);
-        match status.map(|s| &s.conditions) {
-            None => out.push(Finding::warning(
+        let Some(conds) = status.map(|s| &s.conditions) else {
+            out.push(Finding::warning(
                 "httproute.parent-not-accepted",
                 subject.clone(),
                 format!("HTTPRoute {name} has no status for parent {shown}: the controller has not attached it"),
                 hint.clone(),
-            )),
-            Some(conds) => {
-                if let Some(c) = condition(conds, "Accepted").filter(|c| c.status != "True") {
-                    out.push(Finding::critical(
-                        "httproute.parent-not-accepted",
-                        subject.clone(),
-                        format!(
-                            "HTTPRoute {name} is not accepted by {shown}: {} — it receives no traffic",
-                            describe(c)
-                        ),
-                        format!("make the parentRef match a listener (name, port, hostname, allowedRoutes); {hint}"),
-                    ));
-                }
-                if let Some(c) = condition(conds, "ResolvedRefs").filter(|c| c.status == "False") {
-                    out.push(Finding::critical(
-                        "httproute.backend-unresolved",
-                        subject.clone(),
-                        format!("HTTPRoute {name}: backendRefs do not resolve: {}", describe(c)),
-                        "fix the backendRef (Service name, namespace with a ReferenceGrant, port)".to_string(),
-                    ));
-                }
+            ));
+            continue;
+        };
+        if let Some(c) = condition(conds, "Accepted").filter(|c| c.status != "True") {
+            out.push(Finding::critical(
+                "httproute.parent-not-accepted",
+                subject.clone(),
+                format!(
+                    "HTTPRoute {name} is not accepted by {shown}: {} - it receives no traffic",
+                    describe(c)
+                ),
+                format!("make the parentRef match a listener (name, port, hostname, allowedRoutes); {hint}"),
+            ));
+        }
+        if let Some(c) = condition(conds, "ResolvedRefs").filter(|c| c.status == "False") {
+            if controller_unresolved {
+                continue;
             }
+            controller_unresolved = true;
+            let fix = broken.first().map_or_else(
+                || {
+                    "fix the backendRef (Service name, namespace with a ReferenceGrant, port)"
+                        .to_string()
+                },
+                |(what, fix)| format!("{what}: {fix}"),
+            );
+            out.push(Finding::critical(
+                "httproute.backend-unresolved",
+                subject.clone(),
+                format!(
+                    "HTTPRoute {name}: backendRefs do not resolve: {}",
+                    describe(c)
+                ),
+                fix,
+            ));
         }
     }
-    out.extend(unresolved_backends(r, f));
+    if !controller_unresolved {
+        out.extend(broken.into_iter().map(|(what, fix)| {
+            Finding::critical(
+                "httproute.backend-unresolved",
+                subject.clone(),
+                format!("HTTPRoute {name}: {what}"),
+                fix,
+            )
+        }));
+    }
+    out.extend(empty.into_iter().map(|(what, fix)| {
+        Finding::warning(
+            "httproute.backend-no-endpoints",
+            subject.clone(),
+            format!("HTTPRoute {name}: {what}"),
+            fix,
+        )
+    }));
     out
 }
 
-/// backendRefs checked against the Services themselves.
-fn unresolved_backends(r: &HttpRoute, f: &Fetched) -> Vec<Finding> {
+/// backendRefs checked against the Services themselves: (what, fix) of those that do not
+/// resolve, and of those whose Service has no ready endpoint.
+#[allow(clippy::type_complexity)]
+fn backend_problems(r: &HttpRoute, f: &Fetched) -> (Vec<(String, String)>, Vec<(String, String)>) {
     let ns = r.metadata.namespace.as_deref().unwrap_or_default();
-    let name = r.metadata.name.as_deref().unwrap_or_default();
-    let subject = runbook::findings::subject("httproute", ns, name);
-    let mut out = Vec::new();
+    let mut broken = Vec::new();
+    let mut empty = Vec::new();
     let mut seen = BTreeSet::new();
     for b in r
         .spec
@@ -304,14 +337,9 @@ fn unresolved_backends(r: &HttpRoute, f: &Fetched) -> Vec<Finding> {
             continue;
         }
         let Some(svc) = find_service(f, bns, &b.name) else {
-            out.push(Finding::critical(
-                "httproute.backend-unresolved",
-                subject.clone(),
-                format!(
-                    "HTTPRoute {name} sends traffic to Service {bns}/{}, which does not exist",
-                    b.name
-                ),
-                format!("create the Service or fix the backendRef name: kubectl get svc -n {bns}"),
+            broken.push((
+                format!("backend Service {bns}/{} does not exist", b.name),
+                format!("create it or fix the backendRef name (kubectl get svc -n {bns})"),
             ));
             continue;
         };
@@ -322,28 +350,31 @@ fn unresolved_backends(r: &HttpRoute, f: &Fetched) -> Vec<Finding> {
             .map(|p| p.iter().map(|p| p.port).collect())
             .unwrap_or_default();
         if let Some(port) = b.port.filter(|p| !ports.contains(p)) {
-            out.push(Finding::critical(
-                "httproute.backend-unresolved",
-                subject.clone(),
+            broken.push((
                 format!(
-                    "HTTPRoute {name} sends traffic to port {port} of Service {bns}/{}, which exposes {}",
+                    "backend Service {bns}/{} has no port {port} (it exposes {})",
                     b.name,
-                    ports.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+                    ports
+                        .iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 "fix the backendRef port".to_string(),
             ));
             continue;
         }
         if endpoints(f, bns, &b.name).ready == 0 {
-            out.push(Finding::warning(
-                "httproute.backend-no-endpoints",
-                subject.clone(),
-                format!("HTTPRoute {name}: backend Service {bns}/{} has no ready endpoints: requests get 503", b.name),
+            empty.push((
+                format!(
+                    "backend Service {bns}/{} has no ready endpoints: requests get 503",
+                    b.name
+                ),
                 format!("kubectl svc-check {} -n {bns}", b.name),
             ));
         }
     }
-    out
+    (broken, empty)
 }
 
 #[cfg(test)]
@@ -455,11 +486,6 @@ mod tests {
                     "httproute/apps/shop"
                 ),
                 (
-                    "httproute.backend-unresolved",
-                    Severity::Critical,
-                    "httproute/apps/shop"
-                ),
-                (
                     "httproute.parent-not-accepted",
                     Severity::Critical,
                     "httproute/apps/admin"
@@ -473,12 +499,11 @@ mod tests {
                 .contains("InvalidCertificateRef: secret nantian-gw/tls not found")
         );
         assert!(found[2].message.contains("BackendNotFound"));
-        assert!(
-            found[3]
-                .message
-                .contains("Service apps/cart, which does not exist")
+        assert_eq!(
+            found[2].hint,
+            "backend Service apps/cart does not exist: create it or fix the backendRef name (kubectl get svc -n apps)"
         );
-        assert!(found[4].message.contains("NoMatchingParent"));
+        assert!(found[3].message.contains("NoMatchingParent"));
     }
 
     #[test]

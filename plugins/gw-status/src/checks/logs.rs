@@ -3,6 +3,8 @@
 //! ClusterIP), each counted and quoted once. A refused address is named as the Service
 //! that owns that ClusterIP.
 
+use std::collections::BTreeSet;
+
 use runbook::Finding;
 use serde::Serialize;
 
@@ -67,6 +69,12 @@ pub const SIGNATURES: &[Signature] = &[
             "tls: handshake failure",
             "x509: certificate",
         ],
+        critical: false,
+    },
+    Signature {
+        id: "overloaded",
+        meaning: "the proxy sheds load (its overload manager: memory near the limit)",
+        patterns: &["rejecting new connections", "shrinking heap"],
         critical: false,
     },
     Signature {
@@ -164,7 +172,7 @@ pub fn check(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in &gw.components {
         let logs = logs_of(c, f);
-        let mut merged: Vec<(Hit, usize)> = Vec::new();
+        let mut merged: Vec<(Hit, BTreeSet<&str>)> = Vec::new();
         for log in &logs {
             match &log.text {
                 Ok(text) => {
@@ -175,9 +183,9 @@ pub fn check(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
                         {
                             Some((h, pods)) => {
                                 h.count += hit.count;
-                                *pods += 1;
+                                pods.insert(&log.pod);
                             }
-                            None => merged.push((hit, 1)),
+                            None => merged.push((hit, BTreeSet::from([log.pod.as_str()]))),
                         }
                     }
                 }
@@ -185,7 +193,8 @@ pub fn check(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
                     "logs.unavailable",
                     runbook::findings::subject("pod", &log.namespace, &log.pod),
                     format!(
-                        "cannot read the log of container {}: {reason}",
+                        "cannot read the {}log of container {}: {reason}",
+                        if log.previous { "previous " } else { "" },
                         log.container
                     ),
                     "",
@@ -193,7 +202,7 @@ pub fn check(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
             }
         }
         for (hit, pods) in merged {
-            out.push(hit_finding(gw, c, f, &hit, pods));
+            out.push(hit_finding(gw, c, f, &hit, pods.len()));
         }
     }
     out
@@ -307,6 +316,7 @@ mod tests {
             namespace: "istio-system".into(),
             pod: "istio-ingressgateway-abc-0".into(),
             container: "istio-proxy".into(),
+            previous: false,
             text: Ok(INGRESS_LOG.into()),
         }];
         let p = builtin().remove(1);

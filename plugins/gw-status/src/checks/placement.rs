@@ -205,8 +205,13 @@ fn node_health(gw: &GatewayView<'_>, node: &Node, hosted: &[String], f: &Fetched
             let Some(pct) = pct.filter(|p| *p >= NODE_WARNING_PERCENT) else {
                 continue;
             };
+            let busiest = if what == "CPU" {
+                busiest_text(f, name)
+            } else {
+                String::new()
+            };
             let message = format!(
-                "node {name} uses {} of {} allocatable {what} ({pct}%); {hosts}",
+                "node {name} uses {} of {} allocatable {what} ({pct}%){busiest}; {hosts}",
                 used.unwrap_or_default(),
                 alloc.unwrap_or_default()
             );
@@ -224,6 +229,20 @@ fn node_health(gw: &GatewayView<'_>, node: &Node, hosted: &[String], f: &Fetched
     out
 }
 
+/// `; busiest: shop/file-download-9bq4w 3.1 CPU` (the top two pods by CPU).
+fn busiest_text(f: &Fetched, node: &str) -> String {
+    let top: Vec<String> = usage::busiest_on(f, node)
+        .into_iter()
+        .take(2)
+        .map(|(pod, millis)| format!("{pod} {:.1} CPU", millis as f64 / 1000.0))
+        .collect();
+    if top.is_empty() {
+        String::new()
+    } else {
+        format!("; busiest: {}", top.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,7 +258,18 @@ mod tests {
     fn istiod_and_the_gateway_on_one_saturated_node() {
         let mut w = World::new()
             .component("istio-system", "istiod", 1, 1)
-            .component("istio-system", "istio-ingressgateway", 1, 1);
+            .component("istio-system", "istio-ingressgateway", 1, 1)
+            .pod(json!({
+                "metadata": {"name": "file-download-1", "namespace": "shop"},
+                "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "dl:1"}]},
+                "status": {"phase": "Running"}
+            }));
+        w.f.pod_metrics =
+            Availability::Served(vec![serde_json::from_value(json!({
+            "metadata": {"name": "file-download-1", "namespace": "shop"},
+            "containers": [{"name": "app", "usage": {"cpu": "3104512233n", "memory": "1Gi"}}]
+        }))
+        .unwrap()]);
         w.f.node_metrics = Availability::Served(vec![NodeMetrics {
             metadata: serde_json::from_value(json!({"name": "node-1"})).unwrap(),
             usage: Usage {
@@ -268,7 +298,7 @@ mod tests {
         );
         assert_eq!(
             found[1].message,
-            "node node-1 uses 3.9 of 4 allocatable CPU (98%); it hosts istiod, istio-ingressgateway"
+            "node node-1 uses 3.9 of 4 allocatable CPU (98%); busiest: shop/file-download-1 3.1 CPU; it hosts istiod, istio-ingressgateway"
         );
         assert!(
             found[1]

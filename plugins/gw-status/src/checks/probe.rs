@@ -3,7 +3,7 @@
 
 use runbook::Finding;
 
-use crate::fetch::Fetched;
+use crate::fetch::{Fetched, ProbeOutcome};
 use crate::view::GatewayView;
 
 /// One finding per admin endpoint of the profile that did not answer 2xx.
@@ -13,16 +13,32 @@ pub fn check(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
         .filter(|p| p.namespace == gw.namespace)
         .filter(|p| gw.profile.probes.iter().any(|s| s.service == p.service))
         .filter_map(|p| {
-            let err = p.outcome.as_ref().err()?;
-            Some(Finding::critical(
-                "probe.endpoint-failed",
-                runbook::findings::subject("service", &p.namespace, &p.service),
-                format!("{}:{}{} answered {err}", p.service, p.port, p.path),
-                format!(
-                    "read the component's log for why it is not live/ready: kubectl logs -n {} svc/{} --tail=100",
-                    p.namespace, p.service
-                ),
-            ))
+            let subject = runbook::findings::subject("service", &p.namespace, &p.service);
+            let endpoint = format!("{}:{}{}", p.service, p.port, p.path);
+            match &p.outcome {
+                ProbeOutcome::Answered(_) => None,
+                ProbeOutcome::Failed(err) => Some(Finding::critical(
+                    "probe.endpoint-failed",
+                    subject,
+                    format!("{endpoint} answered {err}"),
+                    format!(
+                        "read the component's log for why it is not live/ready: kubectl logs -n {} svc/{} --tail=100",
+                        p.namespace, p.service
+                    ),
+                )),
+                ProbeOutcome::NotProxied(err) => Some(Finding::info(
+                    "probe.not-proxied",
+                    subject,
+                    format!("{endpoint} could not be asked through the API server: {err}"),
+                    format!(
+                        "ask it by hand: kubectl port-forward -n {} svc/{} {port}:{port} and curl localhost:{port}{}",
+                        p.namespace,
+                        p.service,
+                        p.path,
+                        port = p.port
+                    ),
+                )),
+            }
         })
         .collect()
 }
@@ -35,7 +51,7 @@ mod tests {
     use crate::profiles::builtin;
     use crate::view::join;
 
-    fn answer(service: &str, path: &str, outcome: Result<String, String>) -> ProbeAnswer {
+    fn answer(service: &str, path: &str, outcome: ProbeOutcome) -> ProbeAnswer {
         ProbeAnswer {
             namespace: "nantian-gw".into(),
             service: service.into(),
@@ -49,17 +65,31 @@ mod tests {
     fn failing_endpoints_are_critical_and_2xx_is_silent() {
         let mut w = World::new();
         w.f.probes = vec![
-            answer("nantian-gw-controlplane-admin", "/livez", Ok("ok".into())),
+            answer(
+                "nantian-gw-controlplane-admin",
+                "/livez",
+                ProbeOutcome::Answered("ok".into()),
+            ),
             answer(
                 "nantian-gw-controlplane-admin",
                 "/readyz",
-                Err("503 Service Unavailable: xds snapshot not ready".into()),
+                ProbeOutcome::Failed("503 Service Unavailable: xds snapshot not ready".into()),
+            ),
+            answer(
+                "nantian-gw-dataplane-admin",
+                "/livez",
+                ProbeOutcome::NotProxied("403 Forbidden: cannot get services/proxy".into()),
             ),
         ];
         let p = builtin().remove(2);
         let found = check(&join(&w.f, &p, "nantian-gw"), &w.f);
-        assert_eq!(found.len(), 1);
+        assert_eq!(found.len(), 2);
         assert_eq!(found[0].check, "probe.endpoint-failed");
+        assert_eq!(found[1].check, "probe.not-proxied");
+        assert_eq!(found[1].severity, runbook::Severity::Info);
+        assert!(found[1].hint.contains(
+            "kubectl port-forward -n nantian-gw svc/nantian-gw-dataplane-admin 18081:18081"
+        ));
         assert_eq!(
             found[0].message,
             "nantian-gw-controlplane-admin:18081/readyz answered 503 Service Unavailable: xds snapshot not ready"

@@ -185,8 +185,9 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
     };
     cordon_node(client, &snap.node, record.as_ref(), &mark).await?;
     eprintln!(
-        "node/{} cordoned{}",
+        "node/{} {}cordoned{}",
         req.node,
+        if plan.was_unschedulable { "already " } else { "" },
         dry_run_suffix(req.change.dry_run)
     );
 
@@ -297,7 +298,7 @@ fn explain_remaining(outcome: &DrainOutcome, plan: &DrainPlan) {
             .and_then(|pdb| {
                 plan.findings
                     .iter()
-                    .find(|f| f.subject == format!("pdb/{pdb}") && !f.hint.is_empty())
+                    .find(|f| f.subject == format!("pdb/{pdb}") && f.message.starts_with("allows 0"))
             })
             .map(|f| f.hint.clone())
             .or_else(|| {

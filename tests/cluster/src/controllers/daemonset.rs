@@ -18,7 +18,12 @@ fn daemon_tolerations() -> Vec<Value> {
         json!({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}),
         json!({"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"}),
     ];
-    for key in ["disk-pressure", "memory-pressure", "pid-pressure", "unschedulable"] {
+    for key in [
+        "disk-pressure",
+        "memory-pressure",
+        "pid-pressure",
+        "unschedulable",
+    ] {
         tolerations.push(json!({"key": format!("node.kubernetes.io/{key}"), "operator": "Exists", "effect": "NoSchedule"}));
     }
     tolerations
@@ -96,7 +101,8 @@ pub fn daemon_pod(set: &Value, node: &str, name: &str) -> Value {
     let template = set.pointer("/spec/template").cloned().unwrap_or(json!({}));
     let mut pod = objects::pod_from_template(&template, set, name);
     pod["metadata"]["labels"]["controller-revision-hash"] = json!(revision(set));
-    pod["metadata"]["labels"]["pod-template-generation"] = json!(objects::int(set, "/metadata/generation", 1).to_string());
+    pod["metadata"]["labels"]["pod-template-generation"] =
+        json!(objects::int(set, "/metadata/generation", 1).to_string());
     pod["spec"]["tolerations"] = template_pod(set)["spec"]["tolerations"].clone();
     pod["spec"]["affinity"]["nodeAffinity"] = json!({"requiredDuringSchedulingIgnoredDuringExecution": {
         "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]}});
@@ -108,17 +114,36 @@ fn sync(store: &Store, set: &Value, nodes: &[Value], pods: &[Value], now: Timest
     let revision = revision(set);
     let mut changed = false;
     let delete = |pod: &Value| {
-        let deleted = store.delete("pods", Some(namespace), meta(pod, "name"), &DeleteOptions::default()).is_ok();
+        let deleted = store
+            .delete(
+                "pods",
+                Some(namespace),
+                meta(pod, "name"),
+                &DeleteOptions::default(),
+            )
+            .is_ok();
         if deleted {
             let message = format!("Deleted pod: {}", meta(pod, "name"));
-            events::record(store, now, Source::DAEMONSET, set, Event::normal("SuccessfulDelete", &message));
+            events::record(
+                store,
+                now,
+                Source::DAEMONSET,
+                set,
+                Event::normal("SuccessfulDelete", &message),
+            );
         }
         deleted
     };
-    let live: Vec<&Value> = pods.iter().filter(|p| !objects::is_terminating(p)).collect();
+    let live: Vec<&Value> = pods
+        .iter()
+        .filter(|p| !objects::is_terminating(p))
+        .collect();
     for node in nodes {
         let node_name = meta(node, "name");
-        let here: Vec<&&Value> = live.iter().filter(|p| pinned_node(p) == node_name).collect();
+        let here: Vec<&&Value> = live
+            .iter()
+            .filter(|p| pinned_node(p) == node_name)
+            .collect();
         let (wanted, may_stay) = should_run(set, node);
         for pod in &here {
             let failed = objects::phase(pod) == "Failed";
@@ -132,30 +157,64 @@ fn sync(store: &Store, set: &Value, nodes: &[Value], pods: &[Value], now: Timest
         if wanted && here.is_empty() {
             let taken = |name: &str| store.get("pods", Some(namespace), name).is_some();
             let prefix = format!("{}-", meta(set, "name"));
-            let name = names::generate(&prefix, &format!("{namespace}/{}/{node_name}", meta(set, "name")), taken);
+            let name = names::generate(
+                &prefix,
+                &format!("{namespace}/{}/{node_name}", meta(set, "name")),
+                taken,
+            );
             let pod = daemon_pod(set, node_name, &name);
             if store.create("pods", pod).is_ok() {
                 let message = format!("Created pod: {name}");
-                events::record(store, now, Source::DAEMONSET, set, Event::normal("SuccessfulCreate", &message));
+                events::record(
+                    store,
+                    now,
+                    Source::DAEMONSET,
+                    set,
+                    Event::normal("SuccessfulCreate", &message),
+                );
                 changed = true;
             }
         }
     }
     let rolling = objects::text(set, "/spec/updateStrategy/type") != "OnDelete";
     let all_ready = live.iter().all(|p| objects::is_ready(p)) && live.len() == pods.len();
-    if rolling && all_ready && let Some(outdated) = live.iter().find(|p| objects::text(p, "/metadata/labels/controller-revision-hash") != revision) {
+    if rolling
+        && all_ready
+        && let Some(outdated) = live
+            .iter()
+            .find(|p| objects::text(p, "/metadata/labels/controller-revision-hash") != revision)
+    {
         changed |= delete(outdated);
     }
     changed | update_status(store, set, nodes, &live, &revision)
 }
 
-fn update_status(store: &Store, set: &Value, nodes: &[Value], live: &[&Value], revision: &str) -> bool {
-    let eligible: Vec<&str> = nodes.iter().filter(|n| should_run(set, n).0).map(|n| meta(n, "name")).collect();
-    let on_eligible: Vec<&&Value> = live.iter().filter(|p| eligible.contains(&pinned_node(p))).collect();
+fn update_status(
+    store: &Store,
+    set: &Value,
+    nodes: &[Value],
+    live: &[&Value],
+    revision: &str,
+) -> bool {
+    let eligible: Vec<&str> = nodes
+        .iter()
+        .filter(|n| should_run(set, n).0)
+        .map(|n| meta(n, "name"))
+        .collect();
+    let on_eligible: Vec<&&Value> = live
+        .iter()
+        .filter(|p| eligible.contains(&pinned_node(p)))
+        .collect();
     let scheduled = on_eligible.len();
     let ready = on_eligible.iter().filter(|p| objects::is_ready(p)).count();
-    let misscheduled = live.iter().filter(|p| !objects::node_name(p).is_empty() && !eligible.contains(&pinned_node(p))).count();
-    let updated = on_eligible.iter().filter(|p| objects::text(p, "/metadata/labels/controller-revision-hash") == revision).count();
+    let misscheduled = live
+        .iter()
+        .filter(|p| !objects::node_name(p).is_empty() && !eligible.contains(&pinned_node(p)))
+        .count();
+    let updated = on_eligible
+        .iter()
+        .filter(|p| objects::text(p, "/metadata/labels/controller-revision-hash") == revision)
+        .count();
     let mut status = json!({
         "currentNumberScheduled": scheduled,
         "desiredNumberScheduled": eligible.len(),
@@ -166,7 +225,11 @@ fn update_status(store: &Store, set: &Value, nodes: &[Value], live: &[&Value], r
         "updatedNumberScheduled": updated,
         "observedGeneration": objects::int(set, "/metadata/generation", 1),
     });
-    for omitted_when_zero in ["numberAvailable", "numberUnavailable", "updatedNumberScheduled"] {
+    for omitted_when_zero in [
+        "numberAvailable",
+        "numberUnavailable",
+        "updatedNumberScheduled",
+    ] {
         if status[omitted_when_zero] == 0 {
             status.as_object_mut().map(|s| s.remove(omitted_when_zero));
         }
@@ -192,9 +255,25 @@ mod tests {
     fn one_pod_per_eligible_node_cordoned_included() {
         let store = Store::new();
         store.create("nodes", node("node-1", json!({}))).unwrap();
-        store.create("nodes", node("node-2", json!({"unschedulable": true,
-            "taints": [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]}))).unwrap();
-        store.create("nodes", node("gpu-1", json!({"taints": [{"key": "gpu", "effect": "NoSchedule"}]}))).unwrap();
+        store
+            .create(
+                "nodes",
+                node(
+                    "node-2",
+                    json!({"unschedulable": true,
+            "taints": [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]}),
+                ),
+            )
+            .unwrap();
+        store
+            .create(
+                "nodes",
+                node(
+                    "gpu-1",
+                    json!({"taints": [{"key": "gpu", "effect": "NoSchedule"}]}),
+                ),
+            )
+            .unwrap();
         store.create("daemonsets", json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
             "metadata": {"name": "node-exporter", "namespace": "monitoring"},
             "spec": {"selector": {"matchLabels": {"app": "node-exporter"}},
@@ -205,9 +284,14 @@ mod tests {
         let mut placed: Vec<&str> = pods.iter().map(pinned_node).collect();
         placed.sort();
         assert_eq!(placed, ["node-1", "node-2"]);
-        assert!(pods.iter().all(|p| objects::node_name(p).is_empty()), "the scheduler binds daemon pods");
+        assert!(
+            pods.iter().all(|p| objects::node_name(p).is_empty()),
+            "the scheduler binds daemon pods"
+        );
         reconcile(&store, &Rules::default(), now);
-        let set = store.get("daemonsets", Some("monitoring"), "node-exporter").unwrap();
+        let set = store
+            .get("daemonsets", Some("monitoring"), "node-exporter")
+            .unwrap();
         assert_eq!(set["status"]["desiredNumberScheduled"], 2);
         assert_eq!(set["status"]["currentNumberScheduled"], 2);
         assert!(!reconcile(&store, &Rules::default(), now));

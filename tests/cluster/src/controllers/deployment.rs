@@ -59,20 +59,39 @@ fn replicas(d: &Value) -> i64 {
 }
 
 fn is_rolling_update(d: &Value) -> bool {
-    matches!(objects::text(d, "/spec/strategy/type"), "" | "RollingUpdate")
+    matches!(
+        objects::text(d, "/spec/strategy/type"),
+        "" | "RollingUpdate"
+    )
 }
 
 /// `ResolveFenceposts`: (maxSurge, maxUnavailable), never both zero.
 pub fn fenceposts(d: &Value) -> (i64, i64) {
     let desired = replicas(d);
-    let surge = scaled_value(d.pointer("/spec/strategy/rollingUpdate/maxSurge"), desired, true);
-    let unavailable = scaled_value(d.pointer("/spec/strategy/rollingUpdate/maxUnavailable"), desired, false);
-    if surge == 0 && unavailable == 0 { (0, 1) } else { (surge, unavailable) }
+    let surge = scaled_value(
+        d.pointer("/spec/strategy/rollingUpdate/maxSurge"),
+        desired,
+        true,
+    );
+    let unavailable = scaled_value(
+        d.pointer("/spec/strategy/rollingUpdate/maxUnavailable"),
+        desired,
+        false,
+    );
+    if surge == 0 && unavailable == 0 {
+        (0, 1)
+    } else {
+        (surge, unavailable)
+    }
 }
 
 /// `MaxSurge`: 0 unless RollingUpdate.
 pub fn max_surge(d: &Value) -> i64 {
-    if is_rolling_update(d) { fenceposts(d).0 } else { 0 }
+    if is_rolling_update(d) {
+        fenceposts(d).0
+    } else {
+        0
+    }
 }
 
 /// `MaxUnavailable`: 0 unless RollingUpdate with replicas; never more than the replicas.
@@ -98,7 +117,9 @@ fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn revision(rs: &Value) -> i64 {
-    annotation(rs, REVISION).and_then(|r| r.parse().ok()).unwrap_or(0)
+    annotation(rs, REVISION)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
 }
 
 fn set_annotation(obj: &mut Value, key: &str, value: String) -> bool {
@@ -149,7 +170,15 @@ struct Sync<'a> {
 
 impl<'a> Sync<'a> {
     fn new(store: &'a Store, d: Value, now: Timestamp) -> Sync<'a> {
-        Sync { store, now, original: d.clone(), d, new_rs: None, replicasets: Vec::new(), changed: false }
+        Sync {
+            store,
+            now,
+            original: d.clone(),
+            d,
+            new_rs: None,
+            replicasets: Vec::new(),
+            changed: false,
+        }
     }
 
     fn run(&mut self, namespace_replicasets: Vec<Value>, pods: &[Value]) {
@@ -159,7 +188,9 @@ impl<'a> Sync<'a> {
             self.sync_deployment_status();
         } else {
             self.check_paused_conditions();
-            if self.d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) || self.is_scaling_event() {
+            if self.d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true)
+                || self.is_scaling_event()
+            {
                 self.sync_scale();
             } else if is_rolling_update(&self.d) {
                 self.rollout_rolling();
@@ -199,31 +230,47 @@ impl<'a> Sync<'a> {
     }
 
     fn find_new_rs(&mut self) {
-        let wanted = objects::template_without_hash(self.d.pointer("/spec/template").unwrap_or(&Value::Null));
-        self.new_rs = self
-            .replicasets
-            .iter()
-            .position(|rs| objects::template_without_hash(rs.pointer("/spec/template").unwrap_or(&Value::Null)) == wanted);
+        let wanted = objects::template_without_hash(
+            self.d.pointer("/spec/template").unwrap_or(&Value::Null),
+        );
+        self.new_rs = self.replicasets.iter().position(|rs| {
+            objects::template_without_hash(rs.pointer("/spec/template").unwrap_or(&Value::Null))
+                == wanted
+        });
     }
 
     fn old_indices(&self) -> Vec<usize> {
-        (0..self.replicasets.len()).filter(|i| Some(*i) != self.new_rs).collect()
+        (0..self.replicasets.len())
+            .filter(|i| Some(*i) != self.new_rs)
+            .collect()
     }
 
     fn active_indices(&self) -> Vec<usize> {
-        (0..self.replicasets.len()).filter(|i| rs_replicas(&self.replicasets[*i]) > 0).collect()
+        (0..self.replicasets.len())
+            .filter(|i| rs_replicas(&self.replicasets[*i]) > 0)
+            .collect()
     }
 
     fn sum_replicas(&self, indices: &[usize]) -> i64 {
-        indices.iter().map(|i| rs_replicas(&self.replicasets[*i])).sum()
+        indices
+            .iter()
+            .map(|i| rs_replicas(&self.replicasets[*i]))
+            .sum()
     }
 
     fn sum_status(&self, indices: &[usize], field: &str) -> i64 {
-        indices.iter().map(|i| rs_status(&self.replicasets[*i], field)).sum()
+        indices
+            .iter()
+            .map(|i| rs_status(&self.replicasets[*i], field))
+            .sum()
     }
 
     fn max_old_revision(&self) -> i64 {
-        self.old_indices().iter().map(|i| revision(&self.replicasets[*i])).max().unwrap_or(0)
+        self.old_indices()
+            .iter()
+            .map(|i| revision(&self.replicasets[*i]))
+            .max()
+            .unwrap_or(0)
     }
 
     /// `getAllReplicaSetsAndSyncRevision`: finds (or creates) the new ReplicaSet and syncs the
@@ -247,10 +294,15 @@ impl<'a> Sync<'a> {
                     }
                     return;
                 }
-                let rs_revision = annotation(&self.replicasets[index], REVISION).unwrap_or("").to_string();
+                let rs_revision = annotation(&self.replicasets[index], REVISION)
+                    .unwrap_or("")
+                    .to_string();
                 set_annotation(&mut self.d, REVISION, rs_revision);
                 if self.has_progress_deadline() && self.condition("Progressing").is_none() {
-                    let message = format!("Found new replica set \"{}\"", meta(&self.replicasets[index], "name"));
+                    let message = format!(
+                        "Found new replica set \"{}\"",
+                        meta(&self.replicasets[index], "name")
+                    );
                     self.set_condition("Progressing", "True", "FoundNewReplicaSet", &message);
                 }
             }
@@ -262,7 +314,11 @@ impl<'a> Sync<'a> {
     /// `SetNewReplicaSetAnnotations`.
     fn set_new_rs_annotations(&self, rs: &mut Value, new_revision: i64, exists: bool) -> bool {
         let mut changed = false;
-        if let Some(annotations) = self.d.pointer("/metadata/annotations").and_then(Value::as_object) {
+        if let Some(annotations) = self
+            .d
+            .pointer("/metadata/annotations")
+            .and_then(Value::as_object)
+        {
             for (key, value) in annotations {
                 if ANNOTATIONS_TO_SKIP.contains(&key.as_str()) {
                     continue;
@@ -296,14 +352,25 @@ impl<'a> Sync<'a> {
     }
 
     fn create_new_rs(&mut self, new_revision: i64) {
-        let template = self.d.pointer("/spec/template").cloned().unwrap_or(json!({}));
+        let template = self
+            .d
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or(json!({}));
         let collisions = objects::int(&self.d, "/status/collisionCount", 0);
         let hash = names::pod_template_hash(&template, collisions);
         let mut template = template;
-        let mut labels = template.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+        let mut labels = template
+            .pointer("/metadata/labels")
+            .cloned()
+            .unwrap_or(json!({}));
         labels["pod-template-hash"] = json!(hash);
         crate::store::metadata_mut(&mut template).insert("labels".into(), labels.clone());
-        let mut selector = self.d.pointer("/spec/selector").cloned().unwrap_or(json!({}));
+        let mut selector = self
+            .d
+            .pointer("/spec/selector")
+            .cloned()
+            .unwrap_or(json!({}));
         let mut match_labels = selector.get("matchLabels").cloned().unwrap_or(json!({}));
         match_labels["pod-template-hash"] = json!(hash);
         selector["matchLabels"] = match_labels;
@@ -331,7 +398,9 @@ impl<'a> Sync<'a> {
         let created = match self.store.create("replicasets", rs) {
             Ok(created) => created,
             Err(err) if err.code == 409 => {
-                let existing = self.store.get("replicasets", Some(meta(&self.d, "namespace")), &name);
+                let existing =
+                    self.store
+                        .get("replicasets", Some(meta(&self.d, "namespace")), &name);
                 let same = existing.as_ref().is_some_and(|e| {
                     objects::is_controlled_by(e, &self.uid())
                         && objects::template_without_hash(&e["spec"]["template"])
@@ -347,7 +416,13 @@ impl<'a> Sync<'a> {
         self.changed = true;
         if new_replicas > 0 {
             let message = format!("Scaled up replica set {name} from 0 to {new_replicas}");
-            events::record(self.store, self.now, Source::DEPLOYMENT, &self.original, Event::normal("ScalingReplicaSet", &message));
+            events::record(
+                self.store,
+                self.now,
+                Source::DEPLOYMENT,
+                &self.original,
+                Event::normal("ScalingReplicaSet", &message),
+            );
         }
         set_annotation(&mut self.d, REVISION, new_revision.to_string());
         if self.has_progress_deadline() {
@@ -379,7 +454,13 @@ impl<'a> Sync<'a> {
                 "Scaled {direction} replica set {} from {old_scale} to {new_scale}",
                 meta(&self.replicasets[index], "name")
             );
-            events::record(self.store, self.now, Source::DEPLOYMENT, &self.original, Event::normal("ScalingReplicaSet", &message));
+            events::record(
+                self.store,
+                self.now,
+                Source::DEPLOYMENT,
+                &self.original,
+                Event::normal("ScalingReplicaSet", &message),
+            );
         }
         size_changes
     }
@@ -413,13 +494,18 @@ impl<'a> Sync<'a> {
 
     fn reconcile_old_rss(&mut self) -> bool {
         let Some(new) = self.new_rs else { return false };
-        let old: Vec<usize> = self.old_indices().into_iter().filter(|i| rs_replicas(&self.replicasets[*i]) > 0).collect();
+        let old: Vec<usize> = self
+            .old_indices()
+            .into_iter()
+            .filter(|i| rs_replicas(&self.replicasets[*i]) > 0)
+            .collect();
         if self.sum_replicas(&old) == 0 {
             return false;
         }
         let all = self.sum_replicas(&(0..self.replicasets.len()).collect::<Vec<_>>());
         let min_available = replicas(&self.d) - max_unavailable(&self.d);
-        let new_unavailable = rs_replicas(&self.replicasets[new]) - rs_status(&self.replicasets[new], "availableReplicas");
+        let new_unavailable = rs_replicas(&self.replicasets[new])
+            - rs_status(&self.replicasets[new], "availableReplicas");
         let max_scaled_down = all - min_available - new_unavailable;
         if max_scaled_down <= 0 {
             return false;
@@ -474,7 +560,11 @@ impl<'a> Sync<'a> {
 
     fn rollout_recreate(&mut self, pods: &[Value]) {
         self.sync_revision(false);
-        let old_active: Vec<usize> = self.old_indices().into_iter().filter(|i| rs_replicas(&self.replicasets[*i]) > 0).collect();
+        let old_active: Vec<usize> = self
+            .old_indices()
+            .into_iter()
+            .filter(|i| rs_replicas(&self.replicasets[*i]) > 0)
+            .collect();
         let mut scaled_down = false;
         for index in old_active {
             scaled_down |= self.scale_rs(index, 0);
@@ -504,7 +594,10 @@ impl<'a> Sync<'a> {
         if self.sum_status(&old, "replicas") > 0 {
             return true;
         }
-        let old_uids: Vec<&str> = old.iter().map(|i| meta(&self.replicasets[*i], "uid")).collect();
+        let old_uids: Vec<&str> = old
+            .iter()
+            .map(|i| meta(&self.replicasets[*i], "uid"))
+            .collect();
         pods.iter().any(|pod| {
             objects::controller_ref(pod)
                 .and_then(|r| r["uid"].as_str())
@@ -577,7 +670,11 @@ impl<'a> Sync<'a> {
         let desired = replicas(&self.d);
         let mut active = self.active_indices();
         let current = self.sum_replicas(&active);
-        let allowed = if desired > 0 { desired + max_surge(&self.d) } else { 0 };
+        let allowed = if desired > 0 {
+            desired + max_surge(&self.d)
+        } else {
+            0
+        };
         let to_add = allowed - current;
         if to_add == 0 {
             return;
@@ -586,7 +683,11 @@ impl<'a> Sync<'a> {
         active.sort_by(|a, b| {
             let (ra, rb) = (&self.replicasets[*a], &self.replicasets[*b]);
             rs_replicas(rb).cmp(&rs_replicas(ra)).then_with(|| {
-                if to_add > 0 { by_age(rb, ra) } else { by_age(ra, rb) }
+                if to_add > 0 {
+                    by_age(rb, ra)
+                } else {
+                    by_age(ra, rb)
+                }
             })
         });
         let mut added = 0;
@@ -624,18 +725,28 @@ impl<'a> Sync<'a> {
             }
         };
         let allowed = to_add - added;
-        if to_add > 0 { fraction.min(allowed) } else { fraction.max(allowed) }
+        if to_add > 0 {
+            fraction.min(allowed)
+        } else {
+            fraction.max(allowed)
+        }
     }
 
     /// `cleanupDeployment`: deletes the oldest empty ReplicaSets beyond revisionHistoryLimit.
     fn cleanup(&mut self) {
-        let limit = objects::int(&self.d, "/spec/revisionHistoryLimit", DEFAULT_REVISION_HISTORY_LIMIT);
+        let limit = objects::int(
+            &self.d,
+            "/spec/revisionHistoryLimit",
+            DEFAULT_REVISION_HISTORY_LIMIT,
+        );
         let old = self.old_indices();
         let mut candidates: Vec<usize> = old
             .into_iter()
             .filter(|i| {
                 let rs = &self.replicasets[*i];
-                rs_replicas(rs) == 0 && rs_status(rs, "replicas") == 0 && !objects::is_terminating(rs)
+                rs_replicas(rs) == 0
+                    && rs_status(rs, "replicas") == 0
+                    && !objects::is_terminating(rs)
             })
             .collect();
         let old_count = self.old_indices().len() as i64;
@@ -667,12 +778,18 @@ impl<'a> Sync<'a> {
     }
 
     fn has_progress_deadline(&self) -> bool {
-        let deadline = objects::int(&self.d, "/spec/progressDeadlineSeconds", DEFAULT_PROGRESS_DEADLINE);
+        let deadline = objects::int(
+            &self.d,
+            "/spec/progressDeadlineSeconds",
+            DEFAULT_PROGRESS_DEADLINE,
+        );
         deadline != i64::from(i32::MAX)
     }
 
     fn condition(&self, kind: &str) -> Option<&Value> {
-        objects::list(&self.d, "/status/conditions").iter().find(|c| c["type"] == kind)
+        objects::list(&self.d, "/status/conditions")
+            .iter()
+            .find(|c| c["type"] == kind)
     }
 
     /// `SetDeploymentCondition`: no-op when status and reason are unchanged; keeps the
@@ -685,7 +802,10 @@ impl<'a> Sync<'a> {
                 return;
             }
             if current["status"] == status {
-                transition = current["lastTransitionTime"].as_str().unwrap_or(&stamp).to_string();
+                transition = current["lastTransitionTime"]
+                    .as_str()
+                    .unwrap_or(&stamp)
+                    .to_string();
             }
         }
         let condition = json!({
@@ -724,15 +844,29 @@ impl<'a> Sync<'a> {
         if !self.has_progress_deadline() {
             return;
         }
-        let reason = self.condition("Progressing").and_then(|c| c["reason"].as_str()).unwrap_or("").to_string();
+        let reason = self
+            .condition("Progressing")
+            .and_then(|c| c["reason"].as_str())
+            .unwrap_or("")
+            .to_string();
         if reason == "ProgressDeadlineExceeded" {
             return;
         }
         let paused = self.d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
         if paused && reason != "DeploymentPaused" {
-            self.set_condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused");
+            self.set_condition(
+                "Progressing",
+                "Unknown",
+                "DeploymentPaused",
+                "Deployment is paused",
+            );
         } else if !paused && reason == "DeploymentPaused" {
-            self.set_condition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed");
+            self.set_condition(
+                "Progressing",
+                "Unknown",
+                "DeploymentResumed",
+                "Deployment is resumed",
+            );
         }
     }
 
@@ -741,14 +875,28 @@ impl<'a> Sync<'a> {
         let all: Vec<usize> = (0..self.replicasets.len()).collect();
         let available = self.sum_status(&all, "availableReplicas");
         let desired = replicas(&self.d);
-        let mut status = self.d.get("status").cloned().filter(Value::is_object).unwrap_or(json!({}));
+        let mut status = self
+            .d
+            .get("status")
+            .cloned()
+            .filter(Value::is_object)
+            .unwrap_or(json!({}));
         status["observedGeneration"] = json!(objects::int(&self.d, "/metadata/generation", 1));
         status["replicas"] = json!(self.sum_status(&all, "replicas"));
-        status["updatedReplicas"] = json!(self.new_rs.map_or(0, |i| rs_status(&self.replicasets[i], "replicas")));
+        status["updatedReplicas"] = json!(
+            self.new_rs
+                .map_or(0, |i| rs_status(&self.replicasets[i], "replicas"))
+        );
         status["readyReplicas"] = json!(self.sum_status(&all, "readyReplicas"));
         status["availableReplicas"] = json!(available);
         status["unavailableReplicas"] = json!((desired - available).max(0));
-        for zero_is_absent in ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"] {
+        for zero_is_absent in [
+            "replicas",
+            "updatedReplicas",
+            "readyReplicas",
+            "availableReplicas",
+            "unavailableReplicas",
+        ] {
             if status[zero_is_absent] == 0 {
                 status.as_object_mut().map(|s| s.remove(zero_is_absent));
             }
@@ -764,9 +912,19 @@ impl<'a> Sync<'a> {
             self.d["status"]["conditions"] = conditions;
         }
         if available >= replicas(&self.d) - max_unavailable(&self.d) {
-            self.set_condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.");
+            self.set_condition(
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+            );
         } else {
-            self.set_condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.");
+            self.set_condition(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+            );
         }
     }
 
@@ -798,17 +956,23 @@ impl<'a> Sync<'a> {
         let current = self.condition("Progressing").cloned();
         let new_status = self.d["status"].clone();
         let field = |s: &Value, f: &str| s[f].as_i64().unwrap_or(0);
-        let complete_already = field(&new_status, "replicas") == field(&new_status, "updatedReplicas")
-            && current.as_ref().is_some_and(|c| c["reason"] == "NewReplicaSetAvailable");
+        let complete_already = field(&new_status, "replicas")
+            == field(&new_status, "updatedReplicas")
+            && current
+                .as_ref()
+                .is_some_and(|c| c["reason"] == "NewReplicaSetAvailable");
         if complete_already {
             return;
         }
-        let rs_name = self.new_rs.map(|i| meta(&self.replicasets[i], "name").to_string());
+        let rs_name = self
+            .new_rs
+            .map(|i| meta(&self.replicasets[i], "name").to_string());
         let subject = match &rs_name {
             Some(name) => format!("ReplicaSet \"{name}\""),
             None => format!("Deployment \"{}\"", meta(&self.d, "name")),
         };
-        let progressed = field(&new_status, "updatedReplicas") > field(&previous, "updatedReplicas")
+        let progressed = field(&new_status, "updatedReplicas")
+            > field(&previous, "updatedReplicas")
             || field(&new_status, "readyReplicas") > field(&previous, "readyReplicas")
             || field(&new_status, "replicas") - field(&new_status, "updatedReplicas")
                 < field(&previous, "replicas") - field(&previous, "updatedReplicas")
@@ -819,7 +983,10 @@ impl<'a> Sync<'a> {
         } else if progressed {
             let stamp = objects::format_time(self.now);
             let transition = match &current {
-                Some(c) if c["status"] == "True" => c["lastTransitionTime"].as_str().unwrap_or(&stamp).to_string(),
+                Some(c) if c["status"] == "True" => c["lastTransitionTime"]
+                    .as_str()
+                    .unwrap_or(&stamp)
+                    .to_string(),
                 _ => stamp.clone(),
             };
             let condition = json!({
@@ -836,13 +1003,19 @@ impl<'a> Sync<'a> {
 
     /// `DeploymentTimedOut`: no progress for progressDeadlineSeconds since the last update.
     fn timed_out(&self, current: Option<&Value>) -> bool {
-        let Some(condition) = current else { return false };
+        let Some(condition) = current else {
+            return false;
+        };
         match condition["reason"].as_str() {
             Some("NewReplicaSetAvailable") => return false,
             Some("ProgressDeadlineExceeded") => return true,
             _ => {}
         }
-        let deadline = objects::int(&self.d, "/spec/progressDeadlineSeconds", DEFAULT_PROGRESS_DEADLINE);
+        let deadline = objects::int(
+            &self.d,
+            "/spec/progressDeadlineSeconds",
+            DEFAULT_PROGRESS_DEADLINE,
+        );
         condition["lastUpdateTime"]
             .as_str()
             .and_then(objects::parse_time)
@@ -886,9 +1059,15 @@ mod tests {
     fn fenceposts_default_to_25_percent_and_never_both_zero() {
         let d = deployment(3, json!({"type": "RollingUpdate"}));
         assert_eq!((max_surge(&d), max_unavailable(&d)), (1, 0));
-        let d = deployment(10, json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}}));
+        let d = deployment(
+            10,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 0}}),
+        );
         assert_eq!((max_surge(&d), max_unavailable(&d)), (0, 1));
-        let d = deployment(2, json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "50%", "maxUnavailable": 5}}));
+        let d = deployment(
+            2,
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "50%", "maxUnavailable": 5}}),
+        );
         assert_eq!((max_surge(&d), max_unavailable(&d)), (1, 2));
         let d = deployment(3, json!({"type": "Recreate"}));
         assert_eq!((max_surge(&d), max_unavailable(&d)), (0, 0));

@@ -18,20 +18,38 @@ pub struct Source<'a> {
 
 impl Source<'static> {
     /// The deployment controller.
-    pub const DEPLOYMENT: Source<'static> = Source { component: "deployment-controller", host: None };
+    pub const DEPLOYMENT: Source<'static> = Source {
+        component: "deployment-controller",
+        host: None,
+    };
     /// The replica set controller.
-    pub const REPLICASET: Source<'static> = Source { component: "replicaset-controller", host: None };
+    pub const REPLICASET: Source<'static> = Source {
+        component: "replicaset-controller",
+        host: None,
+    };
     /// The statefulset controller.
-    pub const STATEFULSET: Source<'static> = Source { component: "statefulset-controller", host: None };
+    pub const STATEFULSET: Source<'static> = Source {
+        component: "statefulset-controller",
+        host: None,
+    };
     /// The daemonset controller.
-    pub const DAEMONSET: Source<'static> = Source { component: "daemonset-controller", host: None };
+    pub const DAEMONSET: Source<'static> = Source {
+        component: "daemonset-controller",
+        host: None,
+    };
     /// The scheduler.
-    pub const SCHEDULER: Source<'static> = Source { component: "default-scheduler", host: None };
+    pub const SCHEDULER: Source<'static> = Source {
+        component: "default-scheduler",
+        host: None,
+    };
 }
 
 /// The kubelet of `node`.
 pub fn kubelet(node: &str) -> Source<'_> {
-    Source { component: "kubelet", host: Some(node) }
+    Source {
+        component: "kubelet",
+        host: Some(node),
+    }
 }
 
 /// Normal or Warning.
@@ -68,12 +86,22 @@ pub struct Event<'a> {
 impl<'a> Event<'a> {
     /// A Normal event.
     pub fn normal(reason: &'a str, message: &'a str) -> Event<'a> {
-        Event { kind: Type::Normal, reason, message, field_path: None }
+        Event {
+            kind: Type::Normal,
+            reason,
+            message,
+            field_path: None,
+        }
     }
 
     /// A Warning event.
     pub fn warning(reason: &'a str, message: &'a str) -> Event<'a> {
-        Event { kind: Type::Warning, reason, message, field_path: None }
+        Event {
+            kind: Type::Warning,
+            reason,
+            message,
+            field_path: None,
+        }
     }
 
     /// The same event about one container of a pod.
@@ -86,7 +114,11 @@ impl<'a> Event<'a> {
 /// The `involvedObject` reference of `obj` (nodes use their name as uid, as the kubelet does).
 fn involved_object(obj: &Value, field_path: Option<&str>) -> Value {
     let kind = obj["kind"].as_str().unwrap_or("");
-    let uid = if kind == "Node" { objects::meta(obj, "name") } else { objects::meta(obj, "uid") };
+    let uid = if kind == "Node" {
+        objects::meta(obj, "name")
+    } else {
+        objects::meta(obj, "uid")
+    };
     let mut reference = json!({
         "apiVersion": obj["apiVersion"],
         "kind": kind,
@@ -108,7 +140,13 @@ fn involved_object(obj: &Value, field_path: Option<&str>) -> Value {
 }
 
 /// Records `event` about `obj`; returns whether the store changed.
-pub fn record(store: &Store, now: Timestamp, source: Source<'_>, obj: &Value, event: Event<'_>) -> bool {
+pub fn record(
+    store: &Store,
+    now: Timestamp,
+    source: Source<'_>,
+    obj: &Value,
+    event: Event<'_>,
+) -> bool {
     let namespace = match objects::meta(obj, "namespace") {
         "" => "default",
         ns => ns,
@@ -117,7 +155,10 @@ pub fn record(store: &Store, now: Timestamp, source: Source<'_>, obj: &Value, ev
     let same = |existing: &Value| {
         existing["reason"] == event.reason
             && existing["message"] == event.message
-            && existing.pointer("/source/component").and_then(Value::as_str) == Some(source.component)
+            && existing
+                .pointer("/source/component")
+                .and_then(Value::as_str)
+                == Some(source.component)
             && existing.pointer("/involvedObject/uid") == involved.get("uid")
             && existing.pointer("/involvedObject/kind") == involved.get("kind")
             && existing.pointer("/involvedObject/fieldPath") == involved.get("fieldPath")
@@ -134,7 +175,11 @@ pub fn record(store: &Store, now: Timestamp, source: Source<'_>, obj: &Value, ev
         "{}/{}/{}/{}/{}",
         involved["uid"], involved["fieldPath"], event.reason, event.message, source.component
     );
-    let hex = format!("{:08x}{:08x}", names::fnv32a(seed.as_bytes()), names::fnv32a(stamp.as_bytes()));
+    let hex = format!(
+        "{:08x}{:08x}",
+        names::fnv32a(seed.as_bytes()),
+        names::fnv32a(stamp.as_bytes())
+    );
     let mut source_json = json!({"component": source.component});
     if let Some(host) = source.host {
         source_json["host"] = json!(host);
@@ -167,7 +212,10 @@ pub fn last_seen(store: &Store, obj: &Value, reason: &str) -> Option<Timestamp> 
     let (events, _) = store.list_shared("events", Some(namespace));
     events
         .iter()
-        .filter(|e| e["reason"] == reason && e.pointer("/involvedObject/uid").and_then(Value::as_str) == Some(uid))
+        .filter(|e| {
+            e["reason"] == reason
+                && e.pointer("/involvedObject/uid").and_then(Value::as_str) == Some(uid)
+        })
         .filter_map(|e| objects::time_at(e, "/lastTimestamp"))
         .max()
 }
@@ -183,7 +231,8 @@ mod tests {
             .create("pods", json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "gw"}, "spec": {}}))
             .unwrap();
         let t0: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
-        let event = Event::warning("BackOff", "Back-off restarting failed container proxy").on_container("spec.containers{proxy}");
+        let event = Event::warning("BackOff", "Back-off restarting failed container proxy")
+            .on_container("spec.containers{proxy}");
         assert!(record(&store, t0, kubelet("node-1"), &pod, event));
         let t1 = objects::plus_seconds(t0, 30);
         assert!(record(&store, t1, kubelet("node-1"), &pod, event));
@@ -193,7 +242,10 @@ mod tests {
         assert_eq!(e["count"], 2);
         assert_eq!(e["firstTimestamp"], "2026-11-23T10:00:00Z");
         assert_eq!(e["lastTimestamp"], "2026-11-23T10:00:30Z");
-        assert_eq!(e["source"], json!({"component": "kubelet", "host": "node-1"}));
+        assert_eq!(
+            e["source"],
+            json!({"component": "kubelet", "host": "node-1"})
+        );
         assert_eq!(e["involvedObject"]["fieldPath"], "spec.containers{proxy}");
         assert_eq!(e["type"], "Warning");
         assert_eq!(last_seen(&store, &pod, "BackOff"), Some(t1));
@@ -203,10 +255,19 @@ mod tests {
     fn node_events_go_to_default_with_the_name_as_uid() {
         let store = Store::new();
         let node = store
-            .create("nodes", json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}}))
+            .create(
+                "nodes",
+                json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}}),
+            )
             .unwrap();
         let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
-        record(&store, now, kubelet("node-1"), &node, Event::normal("NodeNotReady", "Node node-1 status is now: NodeNotReady"));
+        record(
+            &store,
+            now,
+            kubelet("node-1"),
+            &node,
+            Event::normal("NodeNotReady", "Node node-1 status is now: NodeNotReady"),
+        );
         let events = store.list("events", Some("default"));
         assert_eq!(events[0]["involvedObject"]["uid"], "node-1");
     }

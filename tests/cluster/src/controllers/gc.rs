@@ -13,7 +13,10 @@ use crate::store::{DeleteOptions, Store};
 /// One pass over every object with owner references.
 pub fn reconcile(store: &Store, _rules: &Rules, _now: Timestamp) -> bool {
     let mut changed = false;
-    for resource in resources::RESOURCES.iter().filter(|r| r.verbs == Verbs::All) {
+    for resource in resources::RESOURCES
+        .iter()
+        .filter(|r| r.verbs == Verbs::All)
+    {
         let key = resource.store_key();
         for obj in store.list_shared(&key, None).0 {
             let owners = objects::list(&obj, "/metadata/ownerReferences");
@@ -21,15 +24,26 @@ pub fn reconcile(store: &Store, _rules: &Rules, _now: Timestamp) -> bool {
                 continue;
             }
             let namespace = meta(&obj, "namespace");
-            let present: Vec<&Value> = owners.iter().filter(|owner| owner_exists(store, namespace, owner)).collect();
+            let present: Vec<&Value> = owners
+                .iter()
+                .filter(|owner| owner_exists(store, namespace, owner))
+                .collect();
             if present.len() == owners.len() {
                 continue;
             }
             changed |= if present.is_empty() {
-                store.delete(&key, Some(namespace).filter(|ns| !ns.is_empty()), meta(&obj, "name"), &DeleteOptions::default()).is_ok()
+                store
+                    .delete(
+                        &key,
+                        Some(namespace).filter(|ns| !ns.is_empty()),
+                        meta(&obj, "name"),
+                        &DeleteOptions::default(),
+                    )
+                    .is_ok()
             } else {
                 let mut next = (*obj).clone();
-                next["metadata"]["ownerReferences"] = Value::Array(present.into_iter().cloned().collect());
+                next["metadata"]["ownerReferences"] =
+                    Value::Array(present.into_iter().cloned().collect());
                 objects::update(store, &key, next)
             };
         }
@@ -47,7 +61,11 @@ fn owner_exists(store: &Store, namespace: &str, owner: &Value) -> bool {
     };
     let scope = resource.namespaced.then_some(namespace);
     store
-        .get_shared(&resource.store_key(), scope, owner["name"].as_str().unwrap_or(""))
+        .get_shared(
+            &resource.store_key(),
+            scope,
+            owner["name"].as_str().unwrap_or(""),
+        )
         .is_some_and(|found| meta(&found, "uid") == owner["uid"].as_str().unwrap_or(""))
 }
 
@@ -60,21 +78,41 @@ mod tests {
     fn dependents_of_deleted_owners_are_collected() {
         let store = Store::new();
         let rs = store
-            .create("replicasets", json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                "metadata": {"name": "web-1", "namespace": "shop"}, "spec": {}}))
+            .create(
+                "replicasets",
+                json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": "web-1", "namespace": "shop"}, "spec": {}}),
+            )
             .unwrap();
         let owner = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "uid": meta(&rs, "uid"), "controller": true});
         store.create("pods", json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "web-1-abcde", "namespace": "shop", "ownerReferences": [owner]}, "spec": {}})).unwrap();
-        let stranger = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "gone", "uid": "nope"});
+        let stranger =
+            json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "gone", "uid": "nope"});
         store.create("pods", json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "shared", "namespace": "shop", "ownerReferences": [owner, stranger]}, "spec": {}})).unwrap();
         let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
-        assert!(reconcile(&store, &Rules::default(), now), "the dangling reference is dropped");
+        assert!(
+            reconcile(&store, &Rules::default(), now),
+            "the dangling reference is dropped"
+        );
         let shared = store.get("pods", Some("shop"), "shared").unwrap();
-        assert_eq!(shared["metadata"]["ownerReferences"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            shared["metadata"]["ownerReferences"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
         assert!(!reconcile(&store, &Rules::default(), now));
-        store.delete("replicasets", Some("shop"), "web-1", &DeleteOptions::default()).unwrap();
+        store
+            .delete(
+                "replicasets",
+                Some("shop"),
+                "web-1",
+                &DeleteOptions::default(),
+            )
+            .unwrap();
         assert!(reconcile(&store, &Rules::default(), now));
         assert!(store.get("pods", Some("shop"), "web-1-abcde").is_none());
         assert!(store.get("pods", Some("shop"), "shared").is_none());

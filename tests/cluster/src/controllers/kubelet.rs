@@ -10,9 +10,9 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::events::{self, Event};
+use super::names;
 use super::objects::{self, meta};
 use super::rules::{ContainerFault, FaultEffect, Rules};
-use super::names;
 use crate::store::Store;
 
 /// The kubelet's maximum crash-loop back-off.
@@ -26,7 +26,10 @@ pub fn reconcile(store: &Store, rules: &Rules, now: Timestamp) -> bool {
     for pod in &pods {
         let ip = objects::text(pod, "/status/podIP");
         if !ip.is_empty() {
-            used_ips.entry(objects::node_name(pod).to_string()).or_default().insert(ip.to_string());
+            used_ips
+                .entry(objects::node_name(pod).to_string())
+                .or_default()
+                .insert(ip.to_string());
         }
     }
     let mut changed = false;
@@ -45,7 +48,11 @@ pub fn reconcile(store: &Store, rules: &Rules, now: Timestamp) -> bool {
             changed |= terminate(store, rules, &pod, now);
         } else if !matches!(objects::phase(&pod), "Succeeded" | "Failed") {
             let ips = used_ips.entry(meta(node, "name").to_string()).or_default();
-            let addresses = Addresses { node, node_index: index, used: ips };
+            let addresses = Addresses {
+                node,
+                node_index: index,
+                used: ips,
+            };
             changed |= run(store, rules, &pod, addresses, now);
         }
     }
@@ -99,25 +106,46 @@ fn terminate(store: &Store, rules: &Rules, pod: &Value, now: Timestamp) -> bool 
             let name = container["name"].as_str().unwrap_or("");
             let message = format!("Stopping container {name}");
             let field_path = format!("spec.containers{{{name}}}");
-            changed |= events::record(store, now, events::kubelet(&host), pod, Event::normal("Killing", &message).on_container(&field_path));
+            changed |= events::record(
+                store,
+                now,
+                events::kubelet(&host),
+                pod,
+                Event::normal("Killing", &message).on_container(&field_path),
+            );
         }
     }
     if objects::seconds_between(requested, now) >= grace.min(rules.termination_cap_seconds) {
-        changed |= store.remove("pods", Some(meta(pod, "namespace")), meta(pod, "name")).is_some();
+        changed |= store
+            .remove("pods", Some(meta(pod, "namespace")), meta(pod, "name"))
+            .is_some();
     }
     changed
 }
 
 /// The back-off before the next restart of a container that restarted `restarts` times.
 pub fn backoff_seconds(rules: &Rules, restarts: i64) -> i64 {
-    let doubled = rules.backoff_base_seconds.saturating_mul(1i64 << restarts.clamp(0, 20));
+    let doubled = rules
+        .backoff_base_seconds
+        .saturating_mul(1i64 << restarts.clamp(0, 20));
     doubled.min(MAX_BACKOFF_SECONDS)
 }
 
-fn run(store: &Store, rules: &Rules, pod: &Value, mut addresses: Addresses<'_>, now: Timestamp) -> bool {
+fn run(
+    store: &Store,
+    rules: &Rules,
+    pod: &Value,
+    mut addresses: Addresses<'_>,
+    now: Timestamp,
+) -> bool {
     let mut next = pod.clone();
     let mut pending_events: Vec<(String, Event<'static>, String)> = Vec::new();
-    let mut kubelet = Kubelet { rules, now, pod, events: &mut pending_events };
+    let mut kubelet = Kubelet {
+        rules,
+        now,
+        pod,
+        events: &mut pending_events,
+    };
     if pod.pointer("/status/containerStatuses").is_none() {
         kubelet.start(&mut next, &mut addresses);
     } else {
@@ -128,7 +156,10 @@ fn run(store: &Store, rules: &Rules, pod: &Value, mut addresses: Addresses<'_>, 
     let mut changed = false;
     let before = meta(pod, "resourceVersion").to_string();
     let written = if next != *pod {
-        store.update_status("pods", next).ok().filter(|w| meta(w, "resourceVersion") != before)
+        store
+            .update_status("pods", next)
+            .ok()
+            .filter(|w| meta(w, "resourceVersion") != before)
     } else {
         None
     };
@@ -157,7 +188,8 @@ struct Kubelet<'a> {
 
 impl Kubelet<'_> {
     fn emit(&mut self, container: &str, event: Event<'static>, message: String) {
-        self.events.push((format!("spec.containers{{{container}}}"), event, message));
+        self.events
+            .push((format!("spec.containers{{{container}}}"), event, message));
     }
 
     fn stamp(&self) -> String {
@@ -166,7 +198,9 @@ impl Kubelet<'_> {
 
     fn container_id(&self, name: &str, restarts: i64) -> String {
         let seed = format!("{}/{name}/{restarts}", meta(self.pod, "uid"));
-        let hex: String = (0..8).map(|i| format!("{:08x}", names::fnv32a(format!("{seed}/{i}").as_bytes()))).collect();
+        let hex: String = (0..8)
+            .map(|i| format!("{:08x}", names::fnv32a(format!("{seed}/{i}").as_bytes())))
+            .collect();
         format!("containerd://{hex}")
     }
 
@@ -174,7 +208,10 @@ impl Kubelet<'_> {
         let pod_ip = addresses.allocate_pod_ip();
         let host_ip = addresses.host_ip();
         let stamp = self.stamp();
-        let status = pod["status"].as_object_mut().map(std::mem::take).unwrap_or_default();
+        let status = pod["status"]
+            .as_object_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
         pod["status"] = Value::Object(status);
         pod["status"]["hostIP"] = json!(host_ip);
         pod["status"]["hostIPs"] = json!([{"ip": host_ip}]);
@@ -198,9 +235,14 @@ impl Kubelet<'_> {
             pod["status"]["initContainerStatuses"] = Value::Array(init);
         }
         let containers: Vec<Value> = objects::list(self.pod, "/spec/containers").to_vec();
-        let statuses: Vec<Value> = containers.iter().map(|c| self.start_container(c, 0)).collect();
+        let statuses: Vec<Value> = containers
+            .iter()
+            .map(|c| self.start_container(c, 0))
+            .collect();
         pod["status"]["containerStatuses"] = Value::Array(statuses);
-        let running = objects::list(pod, "/status/containerStatuses").iter().any(|s| s.pointer("/state/running").is_some());
+        let running = objects::list(pod, "/status/containerStatuses")
+            .iter()
+            .any(|s| s.pointer("/state/running").is_some());
         pod["status"]["phase"] = json!(if running { "Running" } else { "Pending" });
     }
 
@@ -211,35 +253,72 @@ impl Kubelet<'_> {
         let fault = self.rules.fault_for(self.pod, container).cloned();
         let mut status = json!({"name": name, "image": image, "imageID": image_id(&image),
             "ready": false, "restartCount": restarts, "started": false, "lastState": {}});
-        if fault.as_ref().is_some_and(|f| f.effect == FaultEffect::ImagePull) {
+        if fault
+            .as_ref()
+            .is_some_and(|f| f.effect == FaultEffect::ImagePull)
+        {
             let reason = fault
                 .as_ref()
                 .and_then(|f| f.message.clone())
                 .unwrap_or_else(|| format!("rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"));
             status["imageID"] = json!("");
             status["state"] = json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image}\": ErrImagePull: {reason}")}});
-            self.emit(&name, Event::normal("Pulling", ""), format!("Pulling image \"{image}\""));
-            self.emit(&name, Event::warning("Failed", ""), format!("Failed to pull image \"{image}\": {reason}"));
-            self.emit(&name, Event::warning("Failed", ""), "Error: ErrImagePull".to_string());
-            self.emit(&name, Event::normal("BackOff", ""), format!("Back-off pulling image \"{image}\""));
-            self.emit(&name, Event::warning("Failed", ""), "Error: ImagePullBackOff".to_string());
+            self.emit(
+                &name,
+                Event::normal("Pulling", ""),
+                format!("Pulling image \"{image}\""),
+            );
+            self.emit(
+                &name,
+                Event::warning("Failed", ""),
+                format!("Failed to pull image \"{image}\": {reason}"),
+            );
+            self.emit(
+                &name,
+                Event::warning("Failed", ""),
+                "Error: ErrImagePull".to_string(),
+            );
+            self.emit(
+                &name,
+                Event::normal("BackOff", ""),
+                format!("Back-off pulling image \"{image}\""),
+            );
+            self.emit(
+                &name,
+                Event::warning("Failed", ""),
+                "Error: ImagePullBackOff".to_string(),
+            );
             return status;
         }
         status["containerID"] = json!(self.container_id(&name, restarts));
         status["started"] = json!(true);
         status["state"] = json!({"running": {"startedAt": self.stamp()}});
         let ready_now = fault.is_none()
-            && (container.get("readinessProbe").is_none() || self.rules.readiness_delay_seconds <= 0);
+            && (container.get("readinessProbe").is_none()
+                || self.rules.readiness_delay_seconds <= 0);
         status["ready"] = json!(ready_now);
-        self.emit(&name, Event::normal("Pulled", ""), format!("Container image \"{image}\" already present on machine"));
-        self.emit(&name, Event::normal("Created", ""), format!("Created container: {name}"));
-        self.emit(&name, Event::normal("Started", ""), format!("Started container {name}"));
+        self.emit(
+            &name,
+            Event::normal("Pulled", ""),
+            format!("Container image \"{image}\" already present on machine"),
+        );
+        self.emit(
+            &name,
+            Event::normal("Created", ""),
+            format!("Created container: {name}"),
+        );
+        self.emit(
+            &name,
+            Event::normal("Started", ""),
+            format!("Started container {name}"),
+        );
         status
     }
 
     fn advance(&mut self, pod: &mut Value, store: &Store) {
         let containers: Vec<Value> = objects::list(self.pod, "/spec/containers").to_vec();
-        let mut statuses: Vec<Value> = objects::list(self.pod, "/status/containerStatuses").to_vec();
+        let mut statuses: Vec<Value> =
+            objects::list(self.pod, "/status/containerStatuses").to_vec();
         for status in statuses.iter_mut() {
             let Some(container) = containers.iter().find(|c| c["name"] == status["name"]) else {
                 continue;
@@ -250,19 +329,34 @@ impl Kubelet<'_> {
         pod["status"]["containerStatuses"] = Value::Array(statuses);
         let any_ran = objects::list(pod, "/status/containerStatuses")
             .iter()
-            .any(|s| s.pointer("/state/running").is_some() || s.pointer("/lastState/terminated").is_some());
+            .any(|s| {
+                s.pointer("/state/running").is_some()
+                    || s.pointer("/lastState/terminated").is_some()
+            });
         if any_ran {
             pod["status"]["phase"] = json!("Running");
         }
     }
 
-    fn advance_container(&mut self, container: &Value, status: &mut Value, fault: Option<&ContainerFault>, store: &Store) {
+    fn advance_container(
+        &mut self,
+        container: &Value,
+        status: &mut Value,
+        fault: Option<&ContainerFault>,
+        store: &Store,
+    ) {
         let restarts = status["restartCount"].as_i64().unwrap_or(0);
         let effect = fault.map(|f| f.effect);
-        if let Some(started) = status.pointer("/state/running/startedAt").and_then(Value::as_str).and_then(objects::parse_time) {
+        if let Some(started) = status
+            .pointer("/state/running/startedAt")
+            .and_then(Value::as_str)
+            .and_then(objects::parse_time)
+        {
             let alive = objects::seconds_between(started, self.now);
             match effect {
-                Some(FaultEffect::OomKilled | FaultEffect::Crash) if alive >= self.rules.crash_after_seconds => {
+                Some(FaultEffect::OomKilled | FaultEffect::Crash)
+                    if alive >= self.rules.crash_after_seconds =>
+                {
                     self.crash(container, status, fault, started);
                 }
                 Some(FaultEffect::NeverReady) => {
@@ -271,7 +365,11 @@ impl Kubelet<'_> {
                 }
                 Some(_) => {}
                 None => {
-                    let delay = if container.get("readinessProbe").is_some() { self.rules.readiness_delay_seconds } else { 0 };
+                    let delay = if container.get("readinessProbe").is_some() {
+                        self.rules.readiness_delay_seconds
+                    } else {
+                        0
+                    };
                     if alive >= delay {
                         status["ready"] = json!(true);
                     }
@@ -279,10 +377,18 @@ impl Kubelet<'_> {
             }
             return;
         }
-        let waiting = status.pointer("/state/waiting/reason").and_then(Value::as_str).unwrap_or("");
+        let waiting = status
+            .pointer("/state/waiting/reason")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if waiting == "CrashLoopBackOff" {
-            let finished = status.pointer("/lastState/terminated/finishedAt").and_then(Value::as_str).and_then(objects::parse_time);
-            if finished.is_some_and(|f| objects::seconds_between(f, self.now) >= backoff_seconds(self.rules, restarts)) {
+            let finished = status
+                .pointer("/lastState/terminated/finishedAt")
+                .and_then(Value::as_str)
+                .and_then(objects::parse_time);
+            if finished.is_some_and(|f| {
+                objects::seconds_between(f, self.now) >= backoff_seconds(self.rules, restarts)
+            }) {
                 let mut restarted = self.start_container(container, restarts + 1);
                 restarted["lastState"] = status["lastState"].clone();
                 *status = restarted;
@@ -292,10 +398,20 @@ impl Kubelet<'_> {
         }
     }
 
-    fn crash(&mut self, container: &Value, status: &mut Value, fault: Option<&ContainerFault>, started: Timestamp) {
+    fn crash(
+        &mut self,
+        container: &Value,
+        status: &mut Value,
+        fault: Option<&ContainerFault>,
+        started: Timestamp,
+    ) {
         let name = container["name"].as_str().unwrap_or("").to_string();
         let oom = fault.is_some_and(|f| f.effect == FaultEffect::OomKilled);
-        let (code, reason) = if oom { (137, "OOMKilled") } else { (1, "Error") };
+        let (code, reason) = if oom {
+            (137, "OOMKilled")
+        } else {
+            (1, "Error")
+        };
         let restarts = status["restartCount"].as_i64().unwrap_or(0);
         status["lastState"] = json!({"terminated": {
             "exitCode": code, "reason": reason,
@@ -308,43 +424,73 @@ impl Kubelet<'_> {
             meta(self.pod, "name"), meta(self.pod, "namespace"), meta(self.pod, "uid"))}});
         status["ready"] = json!(false);
         status["started"] = json!(false);
-        let probe_failure = fault.and_then(|f| f.message.clone());
-        for (probe, label) in [("livenessProbe", "Liveness"), ("readinessProbe", "Readiness")] {
+        let pod_ip = objects::text(self.pod, "/status/podIP").to_string();
+        let probe_failure =
+            fault.and_then(|f| f.message.as_ref().map(|m| m.replace("{podIP}", &pod_ip)));
+        for (probe, label) in [
+            ("livenessProbe", "Liveness"),
+            ("readinessProbe", "Readiness"),
+        ] {
             if let Some(spec) = container.get(probe) {
-                let detail = probe_failure.clone().unwrap_or_else(|| refused(self.pod, container, spec));
-                self.emit(&name, Event::warning("Unhealthy", ""), format!("{label} probe failed: {detail}"));
+                let detail = probe_failure
+                    .clone()
+                    .unwrap_or_else(|| refused(self.pod, container, spec));
+                self.emit(
+                    &name,
+                    Event::warning("Unhealthy", ""),
+                    format!("{label} probe failed: {detail}"),
+                );
             }
         }
-        self.emit(&name, Event::warning("BackOff", ""), format!(
-            "Back-off restarting failed container {name} in pod {}_{}({})",
-            meta(self.pod, "name"), meta(self.pod, "namespace"), meta(self.pod, "uid")));
+        self.emit(
+            &name,
+            Event::warning("BackOff", ""),
+            format!(
+                "Back-off restarting failed container {name} in pod {}_{}({})",
+                meta(self.pod, "name"),
+                meta(self.pod, "namespace"),
+                meta(self.pod, "uid")
+            ),
+        );
     }
 
     /// A never-ready container: an Unhealthy event per probe period.
     fn report_unready(&mut self, container: &Value, fault: Option<&ContainerFault>, store: &Store) {
-        let Some(probe) = container.get("readinessProbe") else { return };
+        let Some(probe) = container.get("readinessProbe") else {
+            return;
+        };
         let period = probe["periodSeconds"].as_i64().unwrap_or(10);
         let due = events::last_seen(store, self.pod, "Unhealthy")
             .is_none_or(|last| objects::seconds_between(last, self.now) >= period);
         if !due {
             return;
         }
-        let detail = fault.and_then(|f| f.message.clone()).unwrap_or_else(|| {
-            if probe.get("httpGet").is_some() {
-                "HTTP probe failed with statuscode: 503".to_string()
-            } else {
-                refused(self.pod, container, probe)
-            }
-        });
+        let pod_ip = objects::text(self.pod, "/status/podIP").to_string();
+        let detail = fault
+            .and_then(|f| f.message.as_ref().map(|m| m.replace("{podIP}", &pod_ip)))
+            .unwrap_or_else(|| {
+                if probe.get("httpGet").is_some() {
+                    "HTTP probe failed with statuscode: 503".to_string()
+                } else {
+                    refused(self.pod, container, probe)
+                }
+            });
         let name = container["name"].as_str().unwrap_or("").to_string();
-        self.emit(&name, Event::warning("Unhealthy", ""), format!("Readiness probe failed: {detail}"));
+        self.emit(
+            &name,
+            Event::warning("Unhealthy", ""),
+            format!("Readiness probe failed: {detail}"),
+        );
     }
 }
 
 /// What a probe sees when nothing listens: `dial tcp <ip>:<port>: connect: connection refused`.
 fn refused(pod: &Value, container: &Value, probe: &Value) -> String {
     let ip = objects::text(pod, "/status/podIP");
-    let handler = probe.get("httpGet").or_else(|| probe.get("tcpSocket")).or_else(|| probe.get("grpc"));
+    let handler = probe
+        .get("httpGet")
+        .or_else(|| probe.get("tcpSocket"))
+        .or_else(|| probe.get("grpc"));
     let Some(handler) = handler else {
         return "command terminated with non-zero exit code".to_string();
     };
@@ -385,10 +531,14 @@ fn image_id(image: &str) -> String {
     };
     let repository = match repository.split('/').count() {
         1 => format!("docker.io/library/{repository}"),
-        2 if !is_registry(repository.split('/').next().unwrap_or("")) => format!("docker.io/{repository}"),
+        2 if !is_registry(repository.split('/').next().unwrap_or("")) => {
+            format!("docker.io/{repository}")
+        }
         _ => repository.to_string(),
     };
-    let digest: String = (0..8).map(|i| format!("{:08x}", names::fnv32a(format!("{image}/{i}").as_bytes()))).collect();
+    let digest: String = (0..8)
+        .map(|i| format!("{:08x}", names::fnv32a(format!("{image}/{i}").as_bytes())))
+        .collect();
     format!("{repository}@sha256:{digest}")
 }
 
@@ -448,10 +598,13 @@ mod tests {
     fn setup(memory_limit: &str) -> Store {
         let store = Store::new();
         store
-            .create("nodes", json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"},
+            .create(
+                "nodes",
+                json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"},
                 "spec": {"podCIDR": "10.244.1.0/24"},
                 "status": {"conditions": [{"type": "Ready", "status": "True"}],
-                    "addresses": [{"type": "InternalIP", "address": "192.168.0.11"}]}}))
+                    "addresses": [{"type": "InternalIP", "address": "192.168.0.11"}]}}),
+            )
             .unwrap();
         store
             .create("pods", json!({"apiVersion": "v1", "kind": "Pod",
@@ -466,13 +619,17 @@ mod tests {
     }
 
     fn oom_rules() -> Rules {
-        serde_json::from_value(json!({"faults": [{"effect": "OomKilled", "selector": {"app": "gateway-proxy"},
-            "memory_limit_below": "700Mi"}]}))
+        serde_json::from_value(
+            json!({"faults": [{"effect": "OomKilled", "selector": {"app": "gateway-proxy"},
+            "memory_limit_below": "700Mi"}]}),
+        )
         .unwrap()
     }
 
     fn pod(store: &Store) -> Value {
-        store.get("pods", Some("gateway"), "gateway-proxy-abcde").unwrap()
+        store
+            .get("pods", Some("gateway"), "gateway-proxy-abcde")
+            .unwrap()
     }
 
     #[test]
@@ -486,10 +643,27 @@ mod tests {
         assert!(objects::is_ready(&p));
         let status = &p["status"]["containerStatuses"][0];
         assert_eq!(status["ready"], true);
-        assert!(status["containerID"].as_str().unwrap().starts_with("containerd://"));
-        assert!(status["imageID"].as_str().unwrap().starts_with("docker.io/gateway/proxy@sha256:"));
-        assert!(!reconcile(&store, &oom_rules(), now()), "a settled pass changes nothing");
-        let reasons: Vec<String> = store.list("events", Some("gateway")).iter().map(|e| e["reason"].as_str().unwrap().to_string()).collect();
+        assert!(
+            status["containerID"]
+                .as_str()
+                .unwrap()
+                .starts_with("containerd://")
+        );
+        assert!(
+            status["imageID"]
+                .as_str()
+                .unwrap()
+                .starts_with("docker.io/gateway/proxy@sha256:")
+        );
+        assert!(
+            !reconcile(&store, &oom_rules(), now()),
+            "a settled pass changes nothing"
+        );
+        let reasons: Vec<String> = store
+            .list("events", Some("gateway"))
+            .iter()
+            .map(|e| e["reason"].as_str().unwrap().to_string())
+            .collect();
         assert_eq!(reasons.len(), 3);
         for reason in ["Pulled", "Created", "Started"] {
             assert!(reasons.iter().any(|r| r == reason), "{reasons:?}");
@@ -513,13 +687,18 @@ mod tests {
         assert_eq!(p["status"]["phase"], "Running");
         let events = store.list("events", Some("gateway"));
         let backoff = events.iter().find(|e| e["reason"] == "BackOff").unwrap();
-        assert!(backoff["message"].as_str().unwrap().starts_with("Back-off restarting failed container proxy in pod gateway-proxy-abcde_gateway("));
+        assert!(backoff["message"].as_str().unwrap().starts_with(
+            "Back-off restarting failed container proxy in pod gateway-proxy-abcde_gateway("
+        ));
         let unhealthy = events.iter().find(|e| e["reason"] == "Unhealthy").unwrap();
         assert_eq!(
             unhealthy["message"],
             "Liveness probe failed: Get \"http://10.244.1.2:8080/healthz\": dial tcp 10.244.1.2:8080: connect: connection refused"
         );
-        assert!(!reconcile(&store, &rules, objects::plus_seconds(t1, 9)), "still backing off");
+        assert!(
+            !reconcile(&store, &rules, objects::plus_seconds(t1, 9)),
+            "still backing off"
+        );
         assert!(reconcile(&store, &rules, objects::plus_seconds(t1, 10)));
         let status = pod(&store)["status"]["containerStatuses"][0].clone();
         assert_eq!(status["restartCount"], 1);
@@ -550,54 +729,107 @@ mod tests {
         let store = setup("1Gi");
         reconcile(&store, &Rules::default(), now());
         let options = crate::store::DeleteOptions::default();
-        store.delete("pods", Some("gateway"), "gateway-proxy-abcde", &options).unwrap();
+        store
+            .delete("pods", Some("gateway"), "gateway-proxy-abcde", &options)
+            .unwrap();
         let requested = objects::time_at(&pod(&store), "/metadata/deletionTimestamp").unwrap();
         let requested = objects::plus_seconds(requested, -30);
         reconcile(&store, &Rules::default(), requested);
-        assert!(store.get("pods", Some("gateway"), "gateway-proxy-abcde").is_some());
-        assert!(store.list("events", Some("gateway")).iter().any(|e| e["reason"] == "Killing" && e["message"] == "Stopping container proxy"));
+        assert!(
+            store
+                .get("pods", Some("gateway"), "gateway-proxy-abcde")
+                .is_some()
+        );
+        assert!(
+            store
+                .list("events", Some("gateway"))
+                .iter()
+                .any(|e| e["reason"] == "Killing" && e["message"] == "Stopping container proxy")
+        );
         let mut node = store.get("nodes", None, "node-1").unwrap();
         node["status"]["conditions"][0]["status"] = json!("Unknown");
         store.update("nodes", node).unwrap();
-        reconcile(&store, &Rules::default(), objects::plus_seconds(requested, 5));
-        assert!(store.get("pods", Some("gateway"), "gateway-proxy-abcde").is_some(), "stuck on an unreachable node");
+        reconcile(
+            &store,
+            &Rules::default(),
+            objects::plus_seconds(requested, 5),
+        );
+        assert!(
+            store
+                .get("pods", Some("gateway"), "gateway-proxy-abcde")
+                .is_some(),
+            "stuck on an unreachable node"
+        );
         let mut node = store.get("nodes", None, "node-1").unwrap();
         node["status"]["conditions"][0]["status"] = json!("True");
         store.update("nodes", node).unwrap();
-        reconcile(&store, &Rules::default(), objects::plus_seconds(requested, 1));
-        assert!(store.get("pods", Some("gateway"), "gateway-proxy-abcde").is_none());
+        reconcile(
+            &store,
+            &Rules::default(),
+            objects::plus_seconds(requested, 1),
+        );
+        assert!(
+            store
+                .get("pods", Some("gateway"), "gateway-proxy-abcde")
+                .is_none()
+        );
     }
 
     #[test]
     fn readiness_waits_for_the_delay_and_never_ready_pods_report_probe_failures() {
         let store = setup("1Gi");
         let mut p = pod(&store);
-        p["spec"]["containers"][0]["readinessProbe"] = json!({"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5});
+        p["spec"]["containers"][0]["readinessProbe"] =
+            json!({"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 5});
         store.update("pods", p).unwrap();
-        let delayed = Rules { readiness_delay_seconds: 2, ..Rules::default() };
+        let delayed = Rules {
+            readiness_delay_seconds: 2,
+            ..Rules::default()
+        };
         reconcile(&store, &delayed, now());
         assert!(!objects::is_ready(&pod(&store)));
-        let condition = objects::pod_condition(&pod(&store), "Ready").unwrap().clone();
+        let condition = objects::pod_condition(&pod(&store), "Ready")
+            .unwrap()
+            .clone();
         assert_eq!(condition["reason"], "ContainersNotReady");
-        assert_eq!(condition["message"], "containers with unready status: [proxy]");
+        assert_eq!(
+            condition["message"],
+            "containers with unready status: [proxy]"
+        );
         reconcile(&store, &delayed, objects::plus_seconds(now(), 2));
         assert!(objects::is_ready(&pod(&store)));
 
-        let never: Rules = serde_json::from_value(json!({"faults": [{"effect": "NeverReady", "namespace": "gateway"}]})).unwrap();
+        let never: Rules = serde_json::from_value(
+            json!({"faults": [{"effect": "NeverReady", "namespace": "gateway"}]}),
+        )
+        .unwrap();
         reconcile(&store, &never, objects::plus_seconds(now(), 3));
         assert!(!objects::is_ready(&pod(&store)));
-        let unhealthy = store.list("events", Some("gateway")).into_iter().find(|e| e["reason"] == "Unhealthy").unwrap();
-        assert_eq!(unhealthy["message"], "Readiness probe failed: HTTP probe failed with statuscode: 503");
+        let unhealthy = store
+            .list("events", Some("gateway"))
+            .into_iter()
+            .find(|e| e["reason"] == "Unhealthy")
+            .unwrap();
+        assert_eq!(
+            unhealthy["message"],
+            "Readiness probe failed: HTTP probe failed with statuscode: 503"
+        );
         assert!(!reconcile(&store, &never, objects::plus_seconds(now(), 4)));
         reconcile(&store, &never, objects::plus_seconds(now(), 8));
-        let unhealthy = store.list("events", Some("gateway")).into_iter().find(|e| e["reason"] == "Unhealthy").unwrap();
+        let unhealthy = store
+            .list("events", Some("gateway"))
+            .into_iter()
+            .find(|e| e["reason"] == "Unhealthy")
+            .unwrap();
         assert_eq!(unhealthy["count"], 2);
     }
 
     #[test]
     fn image_ids_are_plausible() {
         assert!(image_id("nginx:1.27").starts_with("docker.io/library/nginx@sha256:"));
-        assert!(image_id("registry.k8s.io/pause:3.10").starts_with("registry.k8s.io/pause@sha256:"));
+        assert!(
+            image_id("registry.k8s.io/pause:3.10").starts_with("registry.k8s.io/pause@sha256:")
+        );
         assert!(image_id("localhost:5000/app").starts_with("localhost:5000/app@sha256:"));
     }
 }

@@ -6,7 +6,10 @@ use serde_json::{Map, Value};
 use crate::selector::LabelSelector;
 
 fn label_map(labels: Option<&Value>) -> Map<String, Value> {
-    labels.and_then(Value::as_object).cloned().unwrap_or_default()
+    labels
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Whether `labels` (a JSON map) satisfy a `LabelSelector` (`matchLabels` + `matchExpressions`).
@@ -28,7 +31,9 @@ pub fn map_matches(selector: &Value, labels: Option<&Value>) -> bool {
 
 /// Whether a Service-style map selector is present and non-empty.
 pub fn has_map_selector(selector: Option<&Value>) -> bool {
-    selector.and_then(Value::as_object).is_some_and(|m| !m.is_empty())
+    selector
+        .and_then(Value::as_object)
+        .is_some_and(|m| !m.is_empty())
 }
 
 #[cfg(test)]
@@ -43,10 +48,17 @@ mod tests {
             "matchExpressions": [{"key": "tier", "operator": "In", "values": ["edge", "core"]},
                                  {"key": "canary", "operator": "DoesNotExist"}]});
         assert!(selector_matches(Some(&selector), Some(&labels)));
-        let not_in = json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["edge"]}]});
+        let not_in =
+            json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["edge"]}]});
         assert!(!selector_matches(Some(&not_in), Some(&labels)));
-        assert!(selector_matches(Some(&json!({})), Some(&labels)), "empty selects all");
-        assert!(!selector_matches(None, Some(&labels)), "null selects nothing");
+        assert!(
+            selector_matches(Some(&json!({})), Some(&labels)),
+            "empty selects all"
+        );
+        assert!(
+            !selector_matches(None, Some(&labels)),
+            "null selects nothing"
+        );
         let exists = json!({"matchExpressions": [{"key": "app", "operator": "Exists"}]});
         assert!(selector_matches(Some(&exists), Some(&labels)));
         assert!(!selector_matches(Some(&exists), None));

@@ -26,23 +26,42 @@ pub fn reconcile(store: &Store, rules: &Rules, now: Timestamp) -> bool {
     let pods = store.list("pods", None);
     let mut changed = false;
     let mut usage_by_node: HashMap<String, (f64, f64)> = HashMap::new();
-    for pod in pods.iter().filter(|p| objects::phase(p) == "Running" && !objects::is_terminating(p)) {
+    for pod in pods
+        .iter()
+        .filter(|p| objects::phase(p) == "Running" && !objects::is_terminating(p))
+    {
         let containers = container_usage(rules, pod);
-        let entry = usage_by_node.entry(objects::node_name(pod).to_string()).or_default();
+        let entry = usage_by_node
+            .entry(objects::node_name(pod).to_string())
+            .or_default();
         for (_, cpu, memory) in &containers {
             entry.0 += cpu;
             entry.1 += memory;
         }
-        if store.get_shared(POD_METRICS, Some(meta(pod, "namespace")), meta(pod, "name")).is_none() {
-            changed |= store.create(POD_METRICS, pod_metrics(pod, &containers, now)).is_ok();
+        if store
+            .get_shared(POD_METRICS, Some(meta(pod, "namespace")), meta(pod, "name"))
+            .is_none()
+        {
+            changed |= store
+                .create(POD_METRICS, pod_metrics(pod, &containers, now))
+                .is_ok();
         }
     }
     for metrics in store.list_shared(POD_METRICS, None).0 {
         let running = pods.iter().any(|p| {
-            meta(p, "namespace") == meta(&metrics, "namespace") && meta(p, "name") == meta(&metrics, "name") && objects::phase(p) == "Running"
+            meta(p, "namespace") == meta(&metrics, "namespace")
+                && meta(p, "name") == meta(&metrics, "name")
+                && objects::phase(p) == "Running"
         });
         if !running {
-            changed |= store.delete(POD_METRICS, Some(meta(&metrics, "namespace")), meta(&metrics, "name"), &DeleteOptions::default()).is_ok();
+            changed |= store
+                .delete(
+                    POD_METRICS,
+                    Some(meta(&metrics, "namespace")),
+                    meta(&metrics, "name"),
+                    &DeleteOptions::default(),
+                )
+                .is_ok();
         }
     }
     for node in store.list("nodes", None) {
@@ -51,7 +70,11 @@ pub fn reconcile(store: &Store, rules: &Rules, now: Timestamp) -> bool {
             continue;
         }
         let (cpu, memory) = usage_by_node.get(name).copied().unwrap_or_default();
-        let allocatable = |r: &str| node.pointer(&format!("/status/allocatable/{r}")).and_then(quantity::parse_value).unwrap_or(0.0);
+        let allocatable = |r: &str| {
+            node.pointer(&format!("/status/allocatable/{r}"))
+                .and_then(quantity::parse_value)
+                .unwrap_or(0.0)
+        };
         let system = (allocatable("cpu") * 0.05, allocatable("memory") * 0.08);
         let metrics = json!({"apiVersion": "metrics.k8s.io/v1beta1", "kind": "NodeMetrics",
             "metadata": {"name": name, "labels": node.pointer("/metadata/labels").cloned().unwrap_or(json!({}))},
@@ -67,14 +90,24 @@ fn container_usage(rules: &Rules, pod: &Value) -> Vec<(String, f64, f64)> {
     objects::list(pod, "/spec/containers")
         .iter()
         .map(|container| {
-            let request = |r: &str| container.pointer(&format!("/resources/requests/{r}")).and_then(quantity::parse_value);
+            let request = |r: &str| {
+                container
+                    .pointer(&format!("/resources/requests/{r}"))
+                    .and_then(quantity::parse_value)
+            };
             let cpu = request("cpu").map_or(IDLE_CPU, |c| c * 0.3);
-            let fault_share = rules.fault_for(pod, container).and_then(|f| f.memory_usage_of_limit);
+            let fault_share = rules
+                .fault_for(pod, container)
+                .and_then(|f| f.memory_usage_of_limit);
             let memory = match (fault_share, objects::memory_limit(container)) {
                 (Some(share), Some(limit)) => limit * share,
                 _ => request("memory").map_or(IDLE_MEMORY, |m| m * 0.6),
             };
-            (container["name"].as_str().unwrap_or("").to_string(), cpu, memory)
+            (
+                container["name"].as_str().unwrap_or("").to_string(),
+                cpu,
+                memory,
+            )
         })
         .collect()
 }
@@ -102,12 +135,20 @@ mod tests {
             "spec": {"nodeName": "node-1", "containers": [{"name": "proxy",
                 "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}}]},
             "status": {"phase": "Running"}})).unwrap();
-        let rules: Rules = serde_json::from_value(json!({"faults": [{"effect": "OomKilled", "selector": {"app": "gw"},
-            "memory_usage_of_limit": 0.99}]})).unwrap();
+        let rules: Rules = serde_json::from_value(
+            json!({"faults": [{"effect": "OomKilled", "selector": {"app": "gw"},
+            "memory_usage_of_limit": 0.99}]}),
+        )
+        .unwrap();
         let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
         assert!(reconcile(&store, &rules, now));
         let metrics = store.get(POD_METRICS, Some("gateway"), "gw-1").unwrap();
-        let memory = quantity::parse(metrics["containers"][0]["usage"]["memory"].as_str().unwrap()).unwrap();
+        let memory = quantity::parse(
+            metrics["containers"][0]["usage"]["memory"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
         assert!((memory / (512.0 * 1024.0 * 1024.0) - 0.99).abs() < 0.001);
         assert!(store.get(NODE_METRICS, None, "node-1").is_some());
         assert!(!reconcile(&store, &rules, now));

@@ -27,11 +27,11 @@ mod statefulset;
 use jiff::Timestamp;
 
 pub use clock::Clock;
-pub use rules::{ContainerFault, FaultEffect, Rules};
 pub use daemonset::daemon_pod;
-pub use names::{fnv32a, pod_template_hash};
-pub use statefulset::{stateful_pod, update_revision as stateful_revision};
+pub use names::{fnv32a, pod_template_hash, suffix};
+pub use rules::{ContainerFault, FaultEffect, Rules};
 pub use scheduler::fit_error_message;
+pub use statefulset::{stateful_pod, update_revision as stateful_revision};
 
 use crate::store::Store;
 
@@ -63,7 +63,10 @@ pub struct Controllers {
 impl Controllers {
     /// Controllers on the system clock.
     pub fn new(rules: Rules) -> Controllers {
-        Controllers { rules, clock: Clock::System }
+        Controllers {
+            rules,
+            clock: Clock::System,
+        }
     }
 
     /// Controllers reading time from `clock` (a manual clock makes time-based behaviour, such
@@ -84,9 +87,9 @@ impl Controllers {
 
     /// One pass of every controller at `now`; true if anything changed.
     pub fn step_at(&self, store: &Store, now: Timestamp) -> bool {
-        PASSES
-            .iter()
-            .fold(false, |changed, (_, pass)| pass(store, &self.rules, now) | changed)
+        PASSES.iter().fold(false, |changed, (_, pass)| {
+            pass(store, &self.rules, now) | changed
+        })
     }
 }
 

@@ -32,7 +32,8 @@ pub fn pod_template_hash(template: &Value, collision_count: i64) -> String {
 
 /// A five-character suffix derived from `seed`, in the alphabet of generated names.
 pub fn suffix(seed: &str) -> String {
-    let mut hash = fnv32a(seed.as_bytes()) as u64 | (u64::from(fnv32a(format!("{seed}#").as_bytes())) << 32);
+    let mut hash =
+        fnv32a(seed.as_bytes()) as u64 | (u64::from(fnv32a(format!("{seed}#").as_bytes())) << 32);
     (0..5)
         .map(|_| {
             let c = ALPHANUMS[(hash % ALPHANUMS.len() as u64) as usize] as char;
@@ -57,12 +58,21 @@ mod tests {
 
     #[test]
     fn template_hashes_look_real_and_change_with_the_template() {
-        let a = pod_template_hash(&json!({"spec": {"containers": [{"name": "a", "image": "a:1"}]}}), 0);
-        let b = pod_template_hash(&json!({"spec": {"containers": [{"name": "a", "image": "a:2"}]}}), 0);
+        let a = pod_template_hash(
+            &json!({"spec": {"containers": [{"name": "a", "image": "a:1"}]}}),
+            0,
+        );
+        let b = pod_template_hash(
+            &json!({"spec": {"containers": [{"name": "a", "image": "a:2"}]}}),
+            0,
+        );
         assert_ne!(a, b);
         assert!(a.chars().all(|c| "456789bcdf".contains(c)), "{a}");
         assert!((8..=10).contains(&a.len()), "{a}");
-        let collided = pod_template_hash(&json!({"spec": {"containers": [{"name": "a", "image": "a:1"}]}}), 1);
+        let collided = pod_template_hash(
+            &json!({"spec": {"containers": [{"name": "a", "image": "a:1"}]}}),
+            1,
+        );
         assert_ne!(a, collided);
     }
 

@@ -31,7 +31,11 @@ pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
             .filter(|t| MANAGED.contains(&t["key"].as_str().unwrap_or("")))
             .collect();
         let same = current.len() == wanted.len()
-            && wanted.iter().all(|(key, effect)| current.iter().any(|t| t["key"] == *key && t["effect"] == *effect));
+            && wanted.iter().all(|(key, effect)| {
+                current
+                    .iter()
+                    .any(|t| t["key"] == *key && t["effect"] == *effect)
+            });
         if same {
             continue;
         }
@@ -41,10 +45,14 @@ pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
             .cloned()
             .collect();
         for (key, effect) in wanted {
-            let kept = current.iter().find(|t| t["key"] == key && t["effect"] == effect);
+            let kept = current
+                .iter()
+                .find(|t| t["key"] == key && t["effect"] == effect);
             let taint = match kept {
                 Some(existing) => (*existing).clone(),
-                None if effect == "NoExecute" => json!({"key": key, "effect": effect, "timeAdded": objects::format_time(now)}),
+                None if effect == "NoExecute" => {
+                    json!({"key": key, "effect": effect, "timeAdded": objects::format_time(now)})
+                }
                 None => json!({"key": key, "effect": effect}),
             };
             taints.push(taint);
@@ -64,15 +72,24 @@ pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
 pub fn condition_taints(node: &Value) -> Vec<(&'static str, &'static str)> {
     let mut taints = Vec::new();
     match objects::node_condition_status(node, "Ready") {
-        "False" => taints.extend([("node.kubernetes.io/not-ready", "NoSchedule"), ("node.kubernetes.io/not-ready", "NoExecute")]),
-        "Unknown" => taints.extend([("node.kubernetes.io/unreachable", "NoSchedule"), ("node.kubernetes.io/unreachable", "NoExecute")]),
+        "False" => taints.extend([
+            ("node.kubernetes.io/not-ready", "NoSchedule"),
+            ("node.kubernetes.io/not-ready", "NoExecute"),
+        ]),
+        "Unknown" => taints.extend([
+            ("node.kubernetes.io/unreachable", "NoSchedule"),
+            ("node.kubernetes.io/unreachable", "NoExecute"),
+        ]),
         _ => {}
     }
     for (condition, key) in [
         ("MemoryPressure", "node.kubernetes.io/memory-pressure"),
         ("DiskPressure", "node.kubernetes.io/disk-pressure"),
         ("PIDPressure", "node.kubernetes.io/pid-pressure"),
-        ("NetworkUnavailable", "node.kubernetes.io/network-unavailable"),
+        (
+            "NetworkUnavailable",
+            "node.kubernetes.io/network-unavailable",
+        ),
     ] {
         if objects::node_condition_status(node, condition) == "True" {
             taints.push((key, "NoSchedule"));
@@ -101,24 +118,42 @@ mod tests {
         let node = store.get("nodes", None, "node-3").unwrap();
         let keys: Vec<String> = objects::list(&node, "/spec/taints")
             .iter()
-            .map(|t| format!("{}:{}", t["key"].as_str().unwrap(), t["effect"].as_str().unwrap()))
+            .map(|t| {
+                format!(
+                    "{}:{}",
+                    t["key"].as_str().unwrap(),
+                    t["effect"].as_str().unwrap()
+                )
+            })
             .collect();
-        assert_eq!(keys, [
-            "dedicated:NoSchedule",
-            "node.kubernetes.io/unreachable:NoSchedule",
-            "node.kubernetes.io/unreachable:NoExecute",
-            "node.kubernetes.io/disk-pressure:NoSchedule",
-            "node.kubernetes.io/unschedulable:NoSchedule",
-        ]);
-        assert_eq!(node["spec"]["taints"][2]["timeAdded"], "2026-11-23T10:00:00Z");
+        assert_eq!(
+            keys,
+            [
+                "dedicated:NoSchedule",
+                "node.kubernetes.io/unreachable:NoSchedule",
+                "node.kubernetes.io/unreachable:NoExecute",
+                "node.kubernetes.io/disk-pressure:NoSchedule",
+                "node.kubernetes.io/unschedulable:NoSchedule",
+            ]
+        );
+        assert_eq!(
+            node["spec"]["taints"][2]["timeAdded"],
+            "2026-11-23T10:00:00Z"
+        );
         assert!(!reconcile(&store, &Rules::default(), now));
 
         let mut healed = node;
-        healed["spec"].as_object_mut().unwrap().remove("unschedulable");
+        healed["spec"]
+            .as_object_mut()
+            .unwrap()
+            .remove("unschedulable");
         healed["status"]["conditions"] = json!([{"type": "Ready", "status": "True"}]);
         store.update("nodes", healed).unwrap();
         reconcile(&store, &Rules::default(), now);
         let node = store.get("nodes", None, "node-3").unwrap();
-        assert_eq!(node["spec"]["taints"], json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]));
+        assert_eq!(
+            node["spec"]["taints"],
+            json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"}])
+        );
     }
 }

@@ -24,12 +24,17 @@ pub fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
 
 /// The integer at a JSON pointer, or `default`.
 pub fn int(obj: &Value, pointer: &str, default: i64) -> i64 {
-    obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(default)
+    obj.pointer(pointer)
+        .and_then(Value::as_i64)
+        .unwrap_or(default)
 }
 
 /// The array at a JSON pointer (empty when absent).
 pub fn list<'a>(obj: &'a Value, pointer: &str) -> &'a [Value] {
-    obj.pointer(pointer).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    obj.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// A timestamp as the API server writes it, in whole seconds.
@@ -54,20 +59,25 @@ pub fn seconds_between(earlier: Timestamp, later: Timestamp) -> i64 {
 
 /// `when` plus `seconds`.
 pub fn plus_seconds(when: Timestamp, seconds: i64) -> Timestamp {
-    when.checked_add(jiff::SignedDuration::from_secs(seconds)).unwrap_or(when)
+    when.checked_add(jiff::SignedDuration::from_secs(seconds))
+        .unwrap_or(when)
 }
 
 /// Replaces an object; true only when the store actually changed (an identical write keeps the
 /// resource version and counts as no change).
 pub fn update(store: &Store, plural: &str, next: Value) -> bool {
     let before = meta(&next, "resourceVersion").to_string();
-    store.update(plural, next).is_ok_and(|written| meta(&written, "resourceVersion") != before)
+    store
+        .update(plural, next)
+        .is_ok_and(|written| meta(&written, "resourceVersion") != before)
 }
 
 /// Replaces an object's status; true only when the store actually changed.
 pub fn update_status(store: &Store, plural: &str, next: Value) -> bool {
     let before = meta(&next, "resourceVersion").to_string();
-    store.update_status(plural, next).is_ok_and(|written| meta(&written, "resourceVersion") != before)
+    store
+        .update_status(plural, next)
+        .is_ok_and(|written| meta(&written, "resourceVersion") != before)
 }
 
 /// The owner reference marked `controller: true`, if any.
@@ -96,7 +106,8 @@ pub fn controller_reference(owner: &Value) -> Value {
 
 /// Whether the object is being deleted.
 pub fn is_terminating(obj: &Value) -> bool {
-    obj.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null())
+    obj.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
 }
 
 /// The pod's phase ("" when unset).
@@ -111,7 +122,9 @@ pub fn is_active(pod: &Value) -> bool {
 
 /// The pod condition of this type.
 pub fn pod_condition<'a>(pod: &'a Value, kind: &str) -> Option<&'a Value> {
-    list(pod, "/status/conditions").iter().find(|c| c["type"] == kind)
+    list(pod, "/status/conditions")
+        .iter()
+        .find(|c| c["type"] == kind)
 }
 
 /// `podutil.IsPodReady`: the Ready condition is True.
@@ -190,7 +203,8 @@ pub fn qos_class(pod: &Value) -> &'static str {
         .chain(list(pod, "/spec/initContainers"))
         .collect();
     let has = |c: &Value, kind: &str, resource: &str| {
-        c.pointer(&format!("/resources/{kind}/{resource}")).is_some()
+        c.pointer(&format!("/resources/{kind}/{resource}"))
+            .is_some()
     };
     let nothing_set = containers.iter().all(|c| {
         ["cpu", "memory"]
@@ -208,7 +222,11 @@ pub fn qos_class(pod: &Value) -> &'static str {
                 && limit.and_then(quantity::parse_value) == request.and_then(quantity::parse_value)
         })
     });
-    if guaranteed { "Guaranteed" } else { "Burstable" }
+    if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
 }
 
 /// The pod template of a workload without the `pod-template-hash` label, with empty maps and
@@ -242,7 +260,10 @@ fn drop_empty(value: &mut Value) {
 
 /// Builds a pod from a template, as `controller.GetPodFromTemplate` does.
 pub fn pod_from_template(template: &Value, owner: &Value, name: &str) -> Value {
-    let mut labels = template.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+    let mut labels = template
+        .pointer("/metadata/labels")
+        .cloned()
+        .unwrap_or(json!({}));
     if !labels.is_object() {
         labels = json!({});
     }
@@ -284,7 +305,8 @@ mod tests {
             {"name": "a", "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}}},
             {"name": "b", "resources": {"requests": {"cpu": "250m"}}}
         ]));
-        p["spec"]["initContainers"] = json!([{"name": "i", "resources": {"requests": {"cpu": "1", "memory": "1Mi"}}}]);
+        p["spec"]["initContainers"] =
+            json!([{"name": "i", "resources": {"requests": {"cpu": "1", "memory": "1Mi"}}}]);
         let (cpu, memory) = pod_requests(&p);
         assert_eq!(cpu, 1.0);
         assert_eq!(memory, 256.0 * 1024.0 * 1024.0);
@@ -293,9 +315,12 @@ mod tests {
     #[test]
     fn qos_classes() {
         assert_eq!(qos_class(&pod(json!([{"name": "a"}]))), "BestEffort");
-        let guaranteed = pod(json!([{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]));
+        let guaranteed =
+            pod(json!([{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]));
         assert_eq!(qos_class(&guaranteed), "Guaranteed");
-        let burstable = pod(json!([{"name": "a", "resources": {"requests": {"memory": "256Mi"}, "limits": {"memory": "512Mi"}}}]));
+        let burstable = pod(
+            json!([{"name": "a", "resources": {"requests": {"memory": "256Mi"}, "limits": {"memory": "512Mi"}}}]),
+        );
         assert_eq!(qos_class(&burstable), "Burstable");
     }
 
@@ -314,7 +339,8 @@ mod tests {
     fn templates_compare_without_the_hash_label() {
         let a = json!({"metadata": {"labels": {"app": "x", "pod-template-hash": "123"}, "annotations": {}},
                        "spec": {"containers": [{"name": "c", "env": []}]}});
-        let b = json!({"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c"}]}});
+        let b =
+            json!({"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c"}]}});
         assert_eq!(template_without_hash(&a), template_without_hash(&b));
     }
 }

@@ -42,7 +42,10 @@ pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
 pub fn group_by_namespace(objects: Vec<Arc<Value>>) -> HashMap<String, Vec<Arc<Value>>> {
     let mut grouped: HashMap<String, Vec<Arc<Value>>> = HashMap::new();
     for obj in objects {
-        grouped.entry(meta(&obj, "namespace").to_string()).or_default().push(obj);
+        grouped
+            .entry(meta(&obj, "namespace").to_string())
+            .or_default()
+            .push(obj);
     }
     grouped
 }
@@ -59,11 +62,10 @@ fn sync(store: &Store, rs: &Value, namespace_pods: &[Arc<Value>], now: Timestamp
             && objects::is_active(pod)
             && selector_matches(selector, pod.pointer("/metadata/labels"))
             && !objects::is_terminating(rs)
+            && let Some(adopted) = adopt(store, rs, pod)
         {
-            if let Some(adopted) = adopt(store, rs, pod) {
-                owned.push(adopted);
-                changed = true;
-            }
+            owned.push(adopted);
+            changed = true;
         }
     }
     let active: Vec<&Value> = owned.iter().filter(|p| objects::is_active(p)).collect();
@@ -98,16 +100,33 @@ fn manage_replicas(
     if active.len() < wanted {
         let template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
         let prefix = format!("{}-", meta(rs, "name"));
-        let mut taken: Vec<String> = namespace_pods.iter().map(|p| meta(p, "name").to_string()).collect();
+        let mut taken: Vec<String> = namespace_pods
+            .iter()
+            .map(|p| meta(p, "name").to_string())
+            .collect();
         for _ in 0..(wanted - active.len()).min(BURST_REPLICAS) {
-            let seed = format!("{}/{}/{}", meta(rs, "namespace"), meta(rs, "name"), taken.len());
+            let seed = format!(
+                "{}/{}/{}",
+                meta(rs, "namespace"),
+                meta(rs, "name"),
+                taken.len()
+            );
             let name = names::generate(&prefix, &seed, |candidate| {
-                taken.iter().any(|t| t == candidate) || store.get("pods", Some(meta(rs, "namespace")), candidate).is_some()
+                taken.iter().any(|t| t == candidate)
+                    || store
+                        .get("pods", Some(meta(rs, "namespace")), candidate)
+                        .is_some()
             });
             let pod = objects::pod_from_template(&template, rs, &name);
             if store.create("pods", pod).is_ok() {
                 let message = format!("Created pod: {name}");
-                events::record(store, now, Source::REPLICASET, rs, Event::normal("SuccessfulCreate", &message));
+                events::record(
+                    store,
+                    now,
+                    Source::REPLICASET,
+                    rs,
+                    Event::normal("SuccessfulCreate", &message),
+                );
                 changed = true;
             }
             taken.push(name);
@@ -123,7 +142,13 @@ fn manage_replicas(
             );
             if deleted.is_ok() {
                 let message = format!("Deleted pod: {}", meta(pod, "name"));
-                events::record(store, now, Source::REPLICASET, rs, Event::normal("SuccessfulDelete", &message));
+                events::record(
+                    store,
+                    now,
+                    Source::REPLICASET,
+                    rs,
+                    Event::normal("SuccessfulDelete", &message),
+                );
                 changed = true;
             }
         }
@@ -133,7 +158,12 @@ fn manage_replicas(
 
 /// `getPodsToDelete`: the `count` least valuable pods, ranked as `ActivePodsWithRanks` does
 /// (rank = how many related pods share the node).
-pub fn pods_to_delete<'a>(candidates: &[&'a Value], related: &[&Value], count: usize, now: Timestamp) -> Vec<&'a Value> {
+pub fn pods_to_delete<'a>(
+    candidates: &[&'a Value],
+    related: &[&Value],
+    count: usize,
+    now: Timestamp,
+) -> Vec<&'a Value> {
     let mut on_node: HashMap<&str, usize> = HashMap::new();
     for pod in related.iter().filter(|p| objects::is_active(p)) {
         *on_node.entry(objects::node_name(pod)).or_default() += 1;
@@ -147,7 +177,13 @@ pub fn pods_to_delete<'a>(candidates: &[&'a Value], related: &[&Value], count: u
 
 /// Orders pods from the one to delete first: unscheduled, pending, not ready, lower deletion
 /// cost, doubled up on a node, ready for less time, more restarts, newer.
-fn compare_for_deletion(a: &Value, b: &Value, rank_a: usize, rank_b: usize, now: Timestamp) -> Ordering {
+fn compare_for_deletion(
+    a: &Value,
+    b: &Value,
+    rank_a: usize,
+    rank_b: usize,
+    now: Timestamp,
+) -> Ordering {
     let assigned = |p: &Value| !objects::node_name(p).is_empty();
     let phase_rank = |p: &Value| match objects::phase(p) {
         "Pending" | "" => 0,
@@ -155,10 +191,13 @@ fn compare_for_deletion(a: &Value, b: &Value, rank_a: usize, rank_b: usize, now:
         _ => 2,
     };
     let cost = |p: &Value| {
-        p.pointer(&format!("/metadata/annotations/{}", DELETION_COST.replace('/', "~1")))
-            .and_then(Value::as_str)
-            .and_then(|c| c.parse::<i64>().ok())
-            .unwrap_or(0)
+        p.pointer(&format!(
+            "/metadata/annotations/{}",
+            DELETION_COST.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .and_then(|c| c.parse::<i64>().ok())
+        .unwrap_or(0)
     };
     let ready_since = |p: &Value| {
         objects::pod_condition(p, "Ready")
@@ -189,13 +228,19 @@ fn compare_for_deletion(a: &Value, b: &Value, rank_a: usize, rank_b: usize, now:
 
 fn update_status(store: &Store, rs: &Value, active: &[&Value], now: Timestamp) -> bool {
     let min_ready = objects::int(rs, "/spec/minReadySeconds", 0);
-    let template_labels = rs.pointer("/spec/template/metadata/labels").cloned().unwrap_or(json!({}));
+    let template_labels = rs
+        .pointer("/spec/template/metadata/labels")
+        .cloned()
+        .unwrap_or(json!({}));
     let fully_labeled = active
         .iter()
         .filter(|p| super::labels::map_matches(&template_labels, p.pointer("/metadata/labels")))
         .count();
     let ready = active.iter().filter(|p| objects::is_ready(p)).count();
-    let available = active.iter().filter(|p| objects::is_available(p, min_ready, now)).count();
+    let available = active
+        .iter()
+        .filter(|p| objects::is_available(p, min_ready, now))
+        .count();
     let mut status = rs.get("status").cloned().unwrap_or(json!({}));
     if !status.is_object() {
         status = json!({});
@@ -255,17 +300,35 @@ mod tests {
         }
         let events = store.list("events", Some("shop"));
         assert_eq!(events.len(), 3);
-        assert!(events.iter().all(|e| e["reason"] == "SuccessfulCreate"
-            && e["source"]["component"] == "replicaset-controller"
-            && e["message"].as_str().unwrap().starts_with("Created pod: web-5d9c7b8f6-")));
-        let rs = store.get("replicasets", Some("shop"), "web-5d9c7b8f6").unwrap();
-        assert_eq!(rs["status"]["replicas"], 0, "status counts the pods seen at the start of the pass");
+        assert!(events.iter().all(|e| {
+            e["reason"] == "SuccessfulCreate"
+                && e["source"]["component"] == "replicaset-controller"
+                && e["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Created pod: web-5d9c7b8f6-")
+        }));
+        let rs = store
+            .get("replicasets", Some("shop"), "web-5d9c7b8f6")
+            .unwrap();
+        assert_eq!(
+            rs["status"]["replicas"], 0,
+            "status counts the pods seen at the start of the pass"
+        );
         reconcile(&store, &Rules::default(), now());
-        let rs = store.get("replicasets", Some("shop"), "web-5d9c7b8f6").unwrap();
+        let rs = store
+            .get("replicasets", Some("shop"), "web-5d9c7b8f6")
+            .unwrap();
         assert_eq!(rs["status"]["replicas"], 3);
         assert_eq!(rs["status"]["fullyLabeledReplicas"], 3);
-        assert!(rs["status"].get("readyReplicas").is_none(), "zero counts are omitted");
-        assert!(!reconcile(&store, &Rules::default(), now()), "a settled pass changes nothing");
+        assert!(
+            rs["status"].get("readyReplicas").is_none(),
+            "zero counts are omitted"
+        );
+        assert!(
+            !reconcile(&store, &Rules::default(), now()),
+            "a settled pass changes nothing"
+        );
     }
 
     #[test]
@@ -275,7 +338,8 @@ mod tests {
                    "spec": {"nodeName": node},
                    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": since}]}})
         };
-        let unscheduled = json!({"metadata": {"name": "a"}, "spec": {}, "status": {"phase": "Pending"}});
+        let unscheduled =
+            json!({"metadata": {"name": "a"}, "spec": {}, "status": {"phase": "Pending"}});
         let not_ready = json!({"metadata": {"name": "b"}, "spec": {"nodeName": "n1"},
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}});
         let old_ready = ready("c", "n2", "2026-11-23T08:00:00Z");
@@ -291,7 +355,9 @@ mod tests {
         let store = Store::new();
         replicaset(&store, 2);
         reconcile(&store, &Rules::default(), now());
-        let mut rs = store.get("replicasets", Some("shop"), "web-5d9c7b8f6").unwrap();
+        let mut rs = store
+            .get("replicasets", Some("shop"), "web-5d9c7b8f6")
+            .unwrap();
         rs["spec"]["replicas"] = json!(1);
         store.update("replicasets", rs).unwrap();
         for mut pod in store.list("pods", Some("shop")) {
@@ -301,17 +367,28 @@ mod tests {
         reconcile(&store, &Rules::default(), now());
         let pods = store.list("pods", Some("shop"));
         assert_eq!(pods.len(), 2, "a scheduled pod terminates gracefully");
-        assert_eq!(pods.iter().filter(|p| objects::is_terminating(p)).count(), 1);
-        assert!(store.list("events", Some("shop")).iter().any(|e| e["reason"] == "SuccessfulDelete"));
+        assert_eq!(
+            pods.iter().filter(|p| objects::is_terminating(p)).count(),
+            1
+        );
+        assert!(
+            store
+                .list("events", Some("shop"))
+                .iter()
+                .any(|e| e["reason"] == "SuccessfulDelete")
+        );
     }
 
     #[test]
     fn orphans_matching_the_selector_are_adopted() {
         let store = Store::new();
         store
-            .create("pods", json!({"apiVersion": "v1", "kind": "Pod",
+            .create(
+                "pods",
+                json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": "stray", "namespace": "shop", "labels": {"app": "web"}},
-                "spec": {}, "status": {"phase": "Pending"}}))
+                "spec": {}, "status": {"phase": "Pending"}}),
+            )
             .unwrap();
         let rs = replicaset(&store, 1);
         reconcile(&store, &Rules::default(), now());

@@ -81,7 +81,8 @@ pub struct ContainerFault {
     /// the limit above it cures the fault, as raising a real limit cures an OOM kill.
     #[serde(default)]
     pub memory_limit_below: Option<String>,
-    /// The probe failure (Unhealthy events) or pull error text; a realistic default otherwise.
+    /// The probe failure (Unhealthy events, `{podIP}` replaced) or pull error text; a realistic
+    /// default otherwise.
     #[serde(default)]
     pub message: Option<String>,
     /// Memory usage reported by metrics, as a fraction of the limit (e.g. 0.99).
@@ -99,7 +100,11 @@ impl ContainerFault {
         {
             return false;
         }
-        if self.node.as_deref().is_some_and(|node| node != objects::node_name(pod)) {
+        if self
+            .node
+            .as_deref()
+            .is_some_and(|node| node != objects::node_name(pod))
+        {
             return false;
         }
         let selector: serde_json::Map<String, Value> = self
@@ -110,10 +115,18 @@ impl ContainerFault {
         if !labels::map_matches(&Value::Object(selector), pod.pointer("/metadata/labels")) {
             return false;
         }
-        if self.container.as_deref().is_some_and(|name| container["name"] != name) {
+        if self
+            .container
+            .as_deref()
+            .is_some_and(|name| container["name"] != name)
+        {
             return false;
         }
-        if self.image.as_deref().is_some_and(|image| container["image"] != image) {
+        if self
+            .image
+            .as_deref()
+            .is_some_and(|image| container["image"] != image)
+        {
             return false;
         }
         if let Some(threshold) = &self.memory_limit_below {
@@ -159,7 +172,8 @@ mod tests {
         let big = json!({"name": "proxy", "resources": {"limits": {"memory": "1012Mi"}}});
         assert!(oom_rule().matches(&pod, &small));
         assert!(!oom_rule().matches(&pod, &big));
-        let elsewhere = json!({"metadata": {"namespace": "other", "labels": {"app": "gateway-proxy"}}});
+        let elsewhere =
+            json!({"metadata": {"namespace": "other", "labels": {"app": "gateway-proxy"}}});
         assert!(!oom_rule().matches(&elsewhere, &small));
     }
 

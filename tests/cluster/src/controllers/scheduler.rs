@@ -54,7 +54,10 @@ pub fn reconcile(store: &Store, rules: &Rules, now: Timestamp) -> bool {
     let nodes = store.list("nodes", None);
     let mut bound: Vec<Value> = all_pods
         .iter()
-        .filter(|p| !objects::node_name(p).is_empty() && !matches!(objects::phase(p), "Succeeded" | "Failed"))
+        .filter(|p| {
+            !objects::node_name(p).is_empty()
+                && !matches!(objects::phase(p), "Succeeded" | "Failed")
+        })
         .map(|p| (**p).clone())
         .collect();
     let mut changed = false;
@@ -76,7 +79,10 @@ fn wants_scheduling(pod: &Value) -> bool {
     objects::node_name(pod).is_empty()
         && !objects::is_terminating(pod)
         && matches!(objects::phase(pod), "" | "Pending")
-        && matches!(objects::text(pod, "/spec/schedulerName"), "" | "default-scheduler")
+        && matches!(
+            objects::text(pod, "/spec/schedulerName"),
+            "" | "default-scheduler"
+        )
         && objects::list(pod, "/spec/schedulingGates").is_empty()
 }
 
@@ -88,14 +94,20 @@ pub fn schedule(pod: &Value, nodes: &[Value], bound: &[Value]) -> Result<String,
     let mut usage: HashMap<&str, NodeUsage> = HashMap::new();
     for other in bound {
         let (cpu, memory) = objects::pod_requests(other);
-        let entry = usage
-            .entry(objects::node_name(other))
-            .or_insert(NodeUsage { cpu: 0.0, memory: 0.0, pods: 0 });
+        let entry = usage.entry(objects::node_name(other)).or_insert(NodeUsage {
+            cpu: 0.0,
+            memory: 0.0,
+            pods: 0,
+        });
         entry.cpu += cpu;
         entry.memory += memory;
         entry.pods += 1;
     }
-    let empty = NodeUsage { cpu: 0.0, memory: 0.0, pods: 0 };
+    let empty = NodeUsage {
+        cpu: 0.0,
+        memory: 0.0,
+        pods: 0,
+    };
     let mut failures: Vec<NodeFailure> = Vec::new();
     let mut feasible: Vec<&Value> = Vec::new();
     for node in nodes {
@@ -120,9 +132,19 @@ pub fn schedule(pod: &Value, nodes: &[Value], bound: &[Value]) -> Result<String,
 }
 
 /// Runs the filter plugins in the default profile's order; the first failing one decides.
-pub fn filter(pod: &Value, node: &Value, used: NodeUsage, nodes: &[Value], bound: &[Value]) -> Result<(), NodeFailure> {
-    let unresolvable = |reason: String| NodeFailure { reasons: vec![reason], preemption_might_help: false };
-    let unschedulable_taint = json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"});
+pub fn filter(
+    pod: &Value,
+    node: &Value,
+    used: NodeUsage,
+    nodes: &[Value],
+    bound: &[Value],
+) -> Result<(), NodeFailure> {
+    let unresolvable = |reason: String| NodeFailure {
+        reasons: vec![reason],
+        preemption_might_help: false,
+    };
+    let unschedulable_taint =
+        json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"});
     if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true)
         && !tolerates(pod, &unschedulable_taint)
     {
@@ -137,33 +159,40 @@ pub fn filter(pod: &Value, node: &Value, used: NodeUsage, nodes: &[Value], bound
         return Err(unresolvable(message));
     }
     if !node_affinity_matches(pod, node) {
-        return Err(unresolvable("node(s) didn't match Pod's node affinity/selector".into()));
+        return Err(unresolvable(
+            "node(s) didn't match Pod's node affinity/selector".into(),
+        ));
     }
     let reasons = insufficient_resources(pod, node, used);
     if !reasons.is_empty() {
-        return Err(NodeFailure { reasons, preemption_might_help: true });
+        return Err(NodeFailure {
+            reasons,
+            preemption_might_help: true,
+        });
     }
     inter_pod_affinity(pod, node, nodes, bound)
 }
 
 /// `v1.Toleration.ToleratesTaint` for any of the pod's tolerations.
 pub fn tolerates(pod: &Value, taint: &Value) -> bool {
-    objects::list(pod, "/spec/tolerations").iter().any(|toleration| {
-        let field = |v: &Value, f: &str| v[f].as_str().unwrap_or("").to_string();
-        let effect = field(toleration, "effect");
-        let key = field(toleration, "key");
-        if !effect.is_empty() && effect != field(taint, "effect") {
-            return false;
-        }
-        if !key.is_empty() && key != field(taint, "key") {
-            return false;
-        }
-        match toleration["operator"].as_str().unwrap_or("") {
-            "" | "Equal" => field(toleration, "value") == field(taint, "value"),
-            "Exists" => true,
-            _ => false,
-        }
-    })
+    objects::list(pod, "/spec/tolerations")
+        .iter()
+        .any(|toleration| {
+            let field = |v: &Value, f: &str| v[f].as_str().unwrap_or("").to_string();
+            let effect = field(toleration, "effect");
+            let key = field(toleration, "key");
+            if !effect.is_empty() && effect != field(taint, "effect") {
+                return false;
+            }
+            if !key.is_empty() && key != field(taint, "key") {
+                return false;
+            }
+            match toleration["operator"].as_str().unwrap_or("") {
+                "" | "Equal" => field(toleration, "value") == field(taint, "value"),
+                "Exists" => true,
+                _ => false,
+            }
+        })
 }
 
 /// The first NoSchedule / NoExecute taint of the node the pod does not tolerate.
@@ -182,7 +211,9 @@ pub fn node_affinity_matches(pod: &Value, node: &Value) -> bool {
     {
         return false;
     }
-    let Some(required) = pod.pointer("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution") else {
+    let Some(required) =
+        pod.pointer("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+    else {
         return true;
     };
     objects::list(required, "/nodeSelectorTerms")
@@ -197,7 +228,11 @@ pub fn node_selector_term_matches(term: &Value, node: &Value) -> bool {
     if expressions.is_empty() && fields.is_empty() {
         return false;
     }
-    let label = |key: &str| node.pointer("/metadata/labels").and_then(|l| l.get(key)).and_then(Value::as_str);
+    let label = |key: &str| {
+        node.pointer("/metadata/labels")
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+    };
     let field = |key: &str| (key == "metadata.name").then(|| meta(node, "name"));
     expressions.iter().all(|e| requirement_matches(e, label))
         && fields.iter().all(|e| requirement_matches(e, field))
@@ -205,15 +240,22 @@ pub fn node_selector_term_matches(term: &Value, node: &Value) -> bool {
 
 fn requirement_matches<'a>(requirement: &Value, lookup: impl Fn(&str) -> Option<&'a str>) -> bool {
     let value = lookup(requirement["key"].as_str().unwrap_or(""));
-    let values: Vec<&str> = objects::list(requirement, "/values").iter().filter_map(Value::as_str).collect();
+    let values: Vec<&str> = objects::list(requirement, "/values")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let number = |text: &str| text.parse::<i64>().ok();
     match requirement["operator"].as_str().unwrap_or("") {
         "In" => value.is_some_and(|v| values.contains(&v)),
         "NotIn" => value.is_none_or(|v| !values.contains(&v)),
         "Exists" => value.is_some(),
         "DoesNotExist" => value.is_none(),
-        "Gt" => matches!((value.and_then(number), values.first().and_then(|v| number(v))), (Some(a), Some(b)) if a > b),
-        "Lt" => matches!((value.and_then(number), values.first().and_then(|v| number(v))), (Some(a), Some(b)) if a < b),
+        "Gt" => {
+            matches!((value.and_then(number), values.first().and_then(|v| number(v))), (Some(a), Some(b)) if a > b)
+        }
+        "Lt" => {
+            matches!((value.and_then(number), values.first().and_then(|v| number(v))), (Some(a), Some(b)) if a < b)
+        }
         _ => false,
     }
 }
@@ -243,25 +285,51 @@ pub fn insufficient_resources(pod: &Value, node: &Value, used: NodeUsage) -> Vec
 }
 
 /// Required pod affinity and anti-affinity of the incoming pod.
-fn inter_pod_affinity(pod: &Value, node: &Value, nodes: &[Value], bound: &[Value]) -> Result<(), NodeFailure> {
-    let topology = |n: &Value, key: &str| n.pointer("/metadata/labels").and_then(|l| l.get(key)).and_then(Value::as_str).map(str::to_string);
-    let node_of = |p: &Value| nodes.iter().find(|n| meta(n, "name") == objects::node_name(p));
+fn inter_pod_affinity(
+    pod: &Value,
+    node: &Value,
+    nodes: &[Value],
+    bound: &[Value],
+) -> Result<(), NodeFailure> {
+    let topology = |n: &Value, key: &str| {
+        n.pointer("/metadata/labels")
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let node_of = |p: &Value| {
+        nodes
+            .iter()
+            .find(|n| meta(n, "name") == objects::node_name(p))
+    };
     let matching_domains = |term: &Value| -> Vec<Option<String>> {
         let key = term["topologyKey"].as_str().unwrap_or("");
-        let namespaces: Vec<&str> = objects::list(term, "/namespaces").iter().filter_map(Value::as_str).collect();
+        let namespaces: Vec<&str> = objects::list(term, "/namespaces")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         bound
             .iter()
             .filter(|other| objects::is_active(other))
             .filter(|other| {
                 let ns = meta(other, "namespace");
-                if namespaces.is_empty() { ns == meta(pod, "namespace") } else { namespaces.contains(&ns) }
+                if namespaces.is_empty() {
+                    ns == meta(pod, "namespace")
+                } else {
+                    namespaces.contains(&ns)
+                }
             })
-            .filter(|other| selector_matches(term.get("labelSelector"), other.pointer("/metadata/labels")))
+            .filter(|other| {
+                selector_matches(term.get("labelSelector"), other.pointer("/metadata/labels"))
+            })
             .filter_map(node_of)
             .map(|n| topology(n, key))
             .collect()
     };
-    let anti = objects::list(pod, "/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution");
+    let anti = objects::list(
+        pod,
+        "/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+    );
     for term in anti {
         let here = topology(node, term["topologyKey"].as_str().unwrap_or(""));
         if here.is_some() && matching_domains(term).contains(&here) {
@@ -271,11 +339,15 @@ fn inter_pod_affinity(pod: &Value, node: &Value, nodes: &[Value], bound: &[Value
             });
         }
     }
-    let affinity = objects::list(pod, "/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution");
+    let affinity = objects::list(
+        pod,
+        "/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+    );
     for term in affinity {
         let domains = matching_domains(term);
         let here = topology(node, term["topologyKey"].as_str().unwrap_or(""));
-        let first_of_its_kind = domains.is_empty() && selector_matches(term.get("labelSelector"), pod.pointer("/metadata/labels"));
+        let first_of_its_kind = domains.is_empty()
+            && selector_matches(term.get("labelSelector"), pod.pointer("/metadata/labels"));
         if !first_of_its_kind && (here.is_none() || !domains.contains(&here)) {
             return Err(NodeFailure {
                 reasons: vec!["node(s) didn't match pod affinity rules".into()],
@@ -302,7 +374,10 @@ fn score(pod: &Value, node: &Value, used: NodeUsage, bound: &[Value]) -> f64 {
     let siblings = bound
         .iter()
         .filter(|other| objects::node_name(other) == meta(node, "name"))
-        .filter(|other| owner.is_some() && objects::controller_ref(other).and_then(|r| r["uid"].as_str()) == owner)
+        .filter(|other| {
+            owner.is_some()
+                && objects::controller_ref(other).and_then(|r| r["uid"].as_str()) == owner
+        })
         .count();
     let spread = 100.0 / (1.0 + siblings as f64);
     2.0 * spread + least_allocated + balanced
@@ -324,7 +399,10 @@ pub fn fit_error_message(node_count: usize, failures: &[NodeFailure]) -> String 
         *preemption.entry(verdict).or_default() += 1;
     }
     let sorted = |counts: BTreeMap<&str, usize>| {
-        let mut parts: Vec<String> = counts.into_iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+        let mut parts: Vec<String> = counts
+            .into_iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect();
         parts.sort();
         parts.join(", ")
     };
@@ -364,20 +442,39 @@ fn bind(store: &Store, pod: &Value, node: &str, now: Timestamp) -> Option<Value>
     );
     let placed = store.update("pods", next).ok()?;
     let message = format!("Successfully assigned {} to {node}", objects::key(pod));
-    events::record(store, now, Source::SCHEDULER, &placed, Event::normal("Scheduled", &message));
+    events::record(
+        store,
+        now,
+        Source::SCHEDULER,
+        &placed,
+        Event::normal("Scheduled", &message),
+    );
     Some(placed)
 }
 
-fn mark_unschedulable(store: &Store, rules: &Rules, pod: &Value, message: &str, now: Timestamp) -> bool {
+fn mark_unschedulable(
+    store: &Store,
+    rules: &Rules,
+    pod: &Value,
+    message: &str,
+    now: Timestamp,
+) -> bool {
     let current = objects::pod_condition(pod, "PodScheduled");
     let unchanged = current.is_some_and(|c| c["status"] == "False" && c["message"] == message);
     if unchanged {
-        let due = events::last_seen(store, pod, "FailedScheduling")
-            .is_none_or(|last| objects::seconds_between(last, now) >= rules.scheduler_retry_seconds);
+        let due = events::last_seen(store, pod, "FailedScheduling").is_none_or(|last| {
+            objects::seconds_between(last, now) >= rules.scheduler_retry_seconds
+        });
         if !due {
             return false;
         }
-        return events::record(store, now, Source::SCHEDULER, pod, Event::warning("FailedScheduling", message));
+        return events::record(
+            store,
+            now,
+            Source::SCHEDULER,
+            pod,
+            Event::warning("FailedScheduling", message),
+        );
     }
     let mut next = pod.clone();
     set_pod_condition(
@@ -389,7 +486,13 @@ fn mark_unschedulable(store: &Store, rules: &Rules, pod: &Value, message: &str, 
     let Ok(written) = store.update_status("pods", next) else {
         return false;
     };
-    events::record(store, now, Source::SCHEDULER, &written, Event::warning("FailedScheduling", message));
+    events::record(
+        store,
+        now,
+        Source::SCHEDULER,
+        &written,
+        Event::warning("FailedScheduling", message),
+    );
     true
 }
 
@@ -413,8 +516,13 @@ mod tests {
 
     #[test]
     fn the_message_reads_like_the_real_scheduler() {
-        let gateway_taint = json!([{"key": "node-role.kubernetes.io/gateway", "effect": "NoSchedule"}]);
-        let nodes = vec![node("node-1", "8Gi", gateway_taint), node("node-2", "1Gi", json!([])), node("node-3", "1Gi", json!([]))];
+        let gateway_taint =
+            json!([{"key": "node-role.kubernetes.io/gateway", "effect": "NoSchedule"}]);
+        let nodes = vec![
+            node("node-1", "8Gi", gateway_taint),
+            node("node-2", "1Gi", json!([])),
+            node("node-3", "1Gi", json!([])),
+        ];
         let err = schedule(&pod("2Gi"), &nodes, &[]).unwrap_err();
         assert_eq!(
             err,
@@ -433,31 +541,71 @@ mod tests {
             "0/2 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}. \
              preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
         );
-        assert_eq!(schedule(&pod("1Gi"), &[], &[]).unwrap_err(), "no nodes available to schedule pods");
+        assert_eq!(
+            schedule(&pod("1Gi"), &[], &[]).unwrap_err(),
+            "no nodes available to schedule pods"
+        );
     }
 
     #[test]
     fn toleration_rules() {
-        let taint = json!({"key": "node-role.kubernetes.io/gateway", "value": "", "effect": "NoSchedule"});
+        let taint =
+            json!({"key": "node-role.kubernetes.io/gateway", "value": "", "effect": "NoSchedule"});
         let with = |tolerations: Value| json!({"spec": {"tolerations": tolerations}});
-        assert!(tolerates(&with(json!([{"key": "node-role.kubernetes.io/gateway", "operator": "Exists"}])), &taint));
+        assert!(tolerates(
+            &with(json!([{"key": "node-role.kubernetes.io/gateway", "operator": "Exists"}])),
+            &taint
+        ));
         assert!(tolerates(&with(json!([{"operator": "Exists"}])), &taint));
-        assert!(tolerates(&with(json!([{"key": "node-role.kubernetes.io/gateway", "operator": "Equal", "value": "", "effect": "NoSchedule"}])), &taint));
-        assert!(!tolerates(&with(json!([{"key": "node-role.kubernetes.io/gateway", "operator": "Exists", "effect": "NoExecute"}])), &taint));
-        assert!(!tolerates(&with(json!([{"key": "other", "operator": "Exists"}])), &taint));
-        assert!(!tolerates(&with(json!([{"key": "node-role.kubernetes.io/gateway", "value": "x"}])), &taint));
+        assert!(tolerates(
+            &with(
+                json!([{"key": "node-role.kubernetes.io/gateway", "operator": "Equal", "value": "", "effect": "NoSchedule"}])
+            ),
+            &taint
+        ));
+        assert!(!tolerates(
+            &with(
+                json!([{"key": "node-role.kubernetes.io/gateway", "operator": "Exists", "effect": "NoExecute"}])
+            ),
+            &taint
+        ));
+        assert!(!tolerates(
+            &with(json!([{"key": "other", "operator": "Exists"}])),
+            &taint
+        ));
+        assert!(!tolerates(
+            &with(json!([{"key": "node-role.kubernetes.io/gateway", "value": "x"}])),
+            &taint
+        ));
         let prefer = json!({"spec": {"taints": [{"key": "soft", "effect": "PreferNoSchedule"}]}});
-        assert!(untolerated_taint(&with(json!([])), &prefer).is_none(), "PreferNoSchedule does not filter");
+        assert!(
+            untolerated_taint(&with(json!([])), &prefer).is_none(),
+            "PreferNoSchedule does not filter"
+        );
     }
 
     #[test]
     fn resources_count_pods_already_bound() {
-        let nodes = vec![node("node-1", "1Gi", json!([])), node("node-2", "2Gi", json!([]))];
+        let nodes = vec![
+            node("node-1", "1Gi", json!([])),
+            node("node-2", "2Gi", json!([])),
+        ];
         let mut existing = pod("1536Mi");
         existing["spec"]["nodeName"] = json!("node-2");
-        assert_eq!(schedule(&pod("768Mi"), &nodes, &[existing]).unwrap(), "node-1");
-        let err = schedule(&pod("1Gi"), &nodes, &[pod_on("node-1", "512Mi"), pod_on("node-2", "1536Mi")]).unwrap_err();
-        assert!(err.starts_with("0/2 nodes are available: 2 Insufficient memory."), "{err}");
+        assert_eq!(
+            schedule(&pod("768Mi"), &nodes, &[existing]).unwrap(),
+            "node-1"
+        );
+        let err = schedule(
+            &pod("1Gi"),
+            &nodes,
+            &[pod_on("node-1", "512Mi"), pod_on("node-2", "1536Mi")],
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("0/2 nodes are available: 2 Insufficient memory."),
+            "{err}"
+        );
     }
 
     fn pod_on(node: &str, memory: &str) -> Value {
@@ -488,7 +636,10 @@ mod tests {
 
     #[test]
     fn spreading_prefers_nodes_without_siblings() {
-        let nodes = vec![node("node-1", "8Gi", json!([])), node("node-2", "8Gi", json!([]))];
+        let nodes = vec![
+            node("node-1", "8Gi", json!([])),
+            node("node-2", "8Gi", json!([])),
+        ];
         let owner = json!([{"uid": "rs-1", "controller": true, "kind": "ReplicaSet", "name": "x"}]);
         let mut sibling = pod_on("node-1", "1Gi");
         sibling["metadata"]["ownerReferences"] = owner.clone();
@@ -499,7 +650,10 @@ mod tests {
 
     #[test]
     fn required_anti_affinity_keeps_replicas_apart() {
-        let nodes = vec![node("node-1", "8Gi", json!([])), node("node-2", "8Gi", json!([]))];
+        let nodes = vec![
+            node("node-1", "8Gi", json!([])),
+            node("node-2", "8Gi", json!([])),
+        ];
         let mut running = pod_on("node-1", "1Gi");
         running["metadata"]["labels"] = json!({"app": "gw"});
         let mut p = pod("1Gi");
@@ -510,32 +664,48 @@ mod tests {
         let mut second = pod_on("node-2", "1Gi");
         second["metadata"]["labels"] = json!({"app": "gw"});
         let err = schedule(&p, &nodes, &[running, second]).unwrap_err();
-        assert!(err.contains("2 node(s) didn't match pod anti-affinity rules"), "{err}");
+        assert!(
+            err.contains("2 node(s) didn't match pod anti-affinity rules"),
+            "{err}"
+        );
     }
 
     #[test]
     fn binding_and_failure_are_written_with_events() {
         let store = Store::new();
-        store.create("nodes", node("node-1", "1Gi", json!([]))).unwrap();
+        store
+            .create("nodes", node("node-1", "1Gi", json!([])))
+            .unwrap();
         store.create("pods", pod("512Mi")).unwrap();
         let mut big = pod("4Gi");
         big["metadata"]["name"] = json!("big");
         store.create("pods", big).unwrap();
         let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
         assert!(reconcile(&store, &Rules::default(), now));
-        let placed = store.get("pods", Some("gateway"), "gateway-proxy-1").unwrap();
+        let placed = store
+            .get("pods", Some("gateway"), "gateway-proxy-1")
+            .unwrap();
         assert_eq!(placed["spec"]["nodeName"], "node-1");
         let big = store.get("pods", Some("gateway"), "big").unwrap();
         let condition = objects::pod_condition(&big, "PodScheduled").unwrap();
         assert_eq!(condition["reason"], "Unschedulable");
-        assert!(!reconcile(&store, &Rules::default(), now), "no event spam while nothing changes");
+        assert!(
+            !reconcile(&store, &Rules::default(), now),
+            "no event spam while nothing changes"
+        );
         let later = objects::plus_seconds(now, 61);
         assert!(reconcile(&store, &Rules::default(), later));
         let events = store.list("events", Some("gateway"));
-        let failed = events.iter().find(|e| e["reason"] == "FailedScheduling").unwrap();
+        let failed = events
+            .iter()
+            .find(|e| e["reason"] == "FailedScheduling")
+            .unwrap();
         assert_eq!(failed["count"], 2);
         assert_eq!(failed["source"]["component"], "default-scheduler");
         let scheduled = events.iter().find(|e| e["reason"] == "Scheduled").unwrap();
-        assert_eq!(scheduled["message"], "Successfully assigned gateway/gateway-proxy-1 to node-1");
+        assert_eq!(
+            scheduled["message"],
+            "Successfully assigned gateway/gateway-proxy-1 to node-1"
+        );
     }
 }

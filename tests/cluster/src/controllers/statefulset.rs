@@ -31,12 +31,19 @@ pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
 /// `<set>-<hash of the template>`, the `controller-revision-hash` of its pods.
 pub fn update_revision(set: &Value) -> String {
     let template = set.pointer("/spec/template").cloned().unwrap_or(json!({}));
-    format!("{}-{}", meta(set, "name"), names::pod_template_hash(&template, 0))
+    format!(
+        "{}-{}",
+        meta(set, "name"),
+        names::pod_template_hash(&template, 0)
+    )
 }
 
 /// The ordinal of a pod named `<set>-<n>`.
 fn ordinal(set: &Value, pod: &Value) -> Option<i64> {
-    meta(pod, "name").strip_prefix(&format!("{}-", meta(set, "name")))?.parse().ok()
+    meta(pod, "name")
+        .strip_prefix(&format!("{}-", meta(set, "name")))?
+        .parse()
+        .ok()
 }
 
 fn revision_of(pod: &Value) -> &str {
@@ -52,7 +59,9 @@ pub fn stateful_pod(set: &Value, index: i64, revision: &str) -> Value {
     let name = format!("{}-{index}", meta(set, "name"));
     let template = set.pointer("/spec/template").cloned().unwrap_or(json!({}));
     let mut pod = objects::pod_from_template(&template, set, &name);
-    pod["metadata"].as_object_mut().map(|m| m.remove("generateName"));
+    pod["metadata"]
+        .as_object_mut()
+        .map(|m| m.remove("generateName"));
     let labels = &mut pod["metadata"]["labels"];
     labels["controller-revision-hash"] = json!(revision);
     labels["statefulset.kubernetes.io/pod-name"] = json!(name);
@@ -82,18 +91,37 @@ fn sync(store: &Store, set: &Value, pods: &[Value], now: Timestamp) -> bool {
     let set_name = meta(set, "name");
     let record = |verb: &str, pod: &str| {
         let message = format!("{verb} Pod {pod} in StatefulSet {set_name} successful");
-        let reason = if verb == "create" { "SuccessfulCreate" } else { "SuccessfulDelete" };
-        events::record(store, now, Source::STATEFULSET, set, Event::normal(reason, &message));
+        let reason = if verb == "create" {
+            "SuccessfulCreate"
+        } else {
+            "SuccessfulDelete"
+        };
+        events::record(
+            store,
+            now,
+            Source::STATEFULSET,
+            set,
+            Event::normal(reason, &message),
+        );
     };
     let delete = |pod: &Value| {
-        let deleted = store.delete("pods", Some(namespace), meta(pod, "name"), &DeleteOptions::default()).is_ok();
+        let deleted = store
+            .delete(
+                "pods",
+                Some(namespace),
+                meta(pod, "name"),
+                &DeleteOptions::default(),
+            )
+            .is_ok();
         if deleted {
             record("delete", meta(pod, "name"));
         }
         deleted
     };
     let mut changed = false;
-    for pod in pods.iter().filter(|p| matches!(objects::phase(p), "Failed" | "Succeeded") && !objects::is_terminating(p)) {
+    for pod in pods.iter().filter(|p| {
+        matches!(objects::phase(p), "Failed" | "Succeeded") && !objects::is_terminating(p)
+    }) {
         changed |= delete(pod);
     }
     let by_ordinal = |index: i64| pods.iter().find(|p| ordinal(set, p) == Some(index));
@@ -105,7 +133,10 @@ fn sync(store: &Store, set: &Value, pods: &[Value], now: Timestamp) -> bool {
         if !parallel && !predecessors_ready {
             break;
         }
-        if store.create("pods", stateful_pod(set, index, &revision)).is_ok() {
+        if store
+            .create("pods", stateful_pod(set, index, &revision))
+            .is_ok()
+        {
             record("create", &format!("{set_name}-{index}"));
             changed = true;
         }
@@ -115,7 +146,10 @@ fn sync(store: &Store, set: &Value, pods: &[Value], now: Timestamp) -> bool {
     }
     let all_settled = pods.iter().all(|p| !objects::is_terminating(p));
     if all_settled {
-        let mut surplus: Vec<&Value> = pods.iter().filter(|p| ordinal(set, p).is_none_or(|i| i >= replicas)).collect();
+        let mut surplus: Vec<&Value> = pods
+            .iter()
+            .filter(|p| ordinal(set, p).is_none_or(|i| i >= replicas))
+            .collect();
         surplus.sort_by_key(|p| std::cmp::Reverse(ordinal(set, p)));
         if let Some(highest) = surplus.first() {
             changed |= delete(highest);
@@ -124,7 +158,9 @@ fn sync(store: &Store, set: &Value, pods: &[Value], now: Timestamp) -> bool {
             let rolling = objects::text(set, "/spec/updateStrategy/type") != "OnDelete";
             let outdated = pods
                 .iter()
-                .filter(|p| revision_of(p) != revision && ordinal(set, p).is_some_and(|i| i >= partition))
+                .filter(|p| {
+                    revision_of(p) != revision && ordinal(set, p).is_some_and(|i| i >= partition)
+                })
                 .max_by_key(|p| ordinal(set, p));
             if let (true, Some(pod)) = (rolling, outdated) {
                 changed |= delete(pod);
@@ -135,13 +171,22 @@ fn sync(store: &Store, set: &Value, pods: &[Value], now: Timestamp) -> bool {
 }
 
 fn update_status(store: &Store, set: &Value, pods: &[Value], revision: &str) -> bool {
-    let active: Vec<&Value> = pods.iter().filter(|p| !objects::is_terminating(p)).collect();
+    let active: Vec<&Value> = pods
+        .iter()
+        .filter(|p| !objects::is_terminating(p))
+        .collect();
     let updated = active.iter().filter(|p| revision_of(p) == revision).count();
-    let current_revision = match set.pointer("/status/currentRevision").and_then(Value::as_str) {
+    let current_revision = match set
+        .pointer("/status/currentRevision")
+        .and_then(Value::as_str)
+    {
         Some(current) if updated != active.len() || active.is_empty() => current.to_string(),
         _ => revision.to_string(),
     };
-    let current = active.iter().filter(|p| revision_of(p) == current_revision).count();
+    let current = active
+        .iter()
+        .filter(|p| revision_of(p) == current_revision)
+        .count();
     let ready = active.iter().filter(|p| objects::is_ready(p)).count();
     let mut status = json!({
         "observedGeneration": objects::int(set, "/metadata/generation", 1),
@@ -177,7 +222,8 @@ mod tests {
 
     fn make_ready(store: &Store) {
         for mut pod in store.list("pods", Some("db")) {
-            pod["status"] = json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
+            pod["status"] =
+                json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
             store.update("pods", pod).unwrap();
         }
     }
@@ -197,10 +243,20 @@ mod tests {
         assert_eq!(meta(first, "name"), "redis-0");
         assert_eq!(first["spec"]["hostname"], "redis-0");
         assert_eq!(first["spec"]["subdomain"], "redis");
-        assert_eq!(first["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"], "redis-0");
-        assert_eq!(first["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"], "data-redis-0");
+        assert_eq!(
+            first["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"],
+            "redis-0"
+        );
+        assert_eq!(
+            first["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"],
+            "data-redis-0"
+        );
         reconcile(&store, &Rules::default(), now());
-        assert_eq!(store.list("pods", Some("db")).len(), 1, "redis-1 waits for redis-0 to be ready");
+        assert_eq!(
+            store.list("pods", Some("db")).len(),
+            1,
+            "redis-1 waits for redis-0 to be ready"
+        );
         make_ready(&store);
         reconcile(&store, &Rules::default(), now());
         assert_eq!(store.list("pods", Some("db")).len(), 2);
@@ -208,9 +264,16 @@ mod tests {
         reconcile(&store, &Rules::default(), now());
         let set = store.get("statefulsets", Some("db"), "redis").unwrap();
         assert_eq!(set["status"]["readyReplicas"], 2);
-        assert_eq!(set["status"]["currentRevision"], set["status"]["updateRevision"]);
+        assert_eq!(
+            set["status"]["currentRevision"],
+            set["status"]["updateRevision"]
+        );
         assert!(!reconcile(&store, &Rules::default(), now()));
         let events = store.list("events", Some("db"));
-        assert!(events.iter().any(|e| e["message"] == "create Pod redis-1 in StatefulSet redis successful"));
+        assert!(
+            events
+                .iter()
+                .any(|e| e["message"] == "create Pod redis-1 in StatefulSet redis successful")
+        );
     }
 }

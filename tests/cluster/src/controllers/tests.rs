@@ -12,7 +12,9 @@ fn start() -> Timestamp {
 /// Steps until nothing changes (at most 50 passes), returning the passes that changed.
 fn settle(controllers: &Controllers, store: &Store) -> usize {
     let now = controllers.clock().now();
-    let passes = (0..50).take_while(|_| controllers.step_at(store, now)).count();
+    let passes = (0..50)
+        .take_while(|_| controllers.step_at(store, now))
+        .count();
     assert!(passes < 50, "the controllers never settled");
     passes
 }
@@ -38,7 +40,10 @@ fn cluster(rules: Value) -> (Controllers, Store) {
             .unwrap();
     }
     let rules: Rules = serde_json::from_value(rules).unwrap();
-    (Controllers::with_clock(rules, Clock::manual(start())), store)
+    (
+        Controllers::with_clock(rules, Clock::manual(start())),
+        store,
+    )
 }
 
 fn gateway(memory_limit: &str) -> Value {
@@ -60,11 +65,16 @@ fn oom_rules() -> Value {
 }
 
 fn deployment(store: &Store) -> Value {
-    store.get("deployments", Some("gateway"), "gateway-proxy").unwrap()
+    store
+        .get("deployments", Some("gateway"), "gateway-proxy")
+        .unwrap()
 }
 
 fn condition<'a>(d: &'a Value, kind: &str) -> &'a Value {
-    objects::list(d, "/status/conditions").iter().find(|c| c["type"] == kind).unwrap_or(&Value::Null)
+    objects::list(d, "/status/conditions")
+        .iter()
+        .find(|c| c["type"] == kind)
+        .unwrap_or(&Value::Null)
 }
 
 fn set_memory_limit(store: &Store, limit: &str) {
@@ -84,19 +94,36 @@ fn a_new_deployment_rolls_out_and_reports_available() {
     assert_eq!(d["status"]["readyReplicas"], 3);
     assert_eq!(d["status"]["availableReplicas"], 3);
     assert_eq!(d["status"]["observedGeneration"], 1);
-    assert_eq!(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "1");
-    assert_eq!(condition(&d, "Available")["reason"], "MinimumReplicasAvailable");
-    assert_eq!(condition(&d, "Progressing")["reason"], "NewReplicaSetAvailable");
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "1"
+    );
+    assert_eq!(
+        condition(&d, "Available")["reason"],
+        "MinimumReplicasAvailable"
+    );
+    assert_eq!(
+        condition(&d, "Progressing")["reason"],
+        "NewReplicaSetAvailable"
+    );
     let rs = store.list("replicasets", Some("gateway"));
     assert_eq!(rs.len(), 1);
-    let hash = rs[0]["metadata"]["labels"]["pod-template-hash"].as_str().unwrap();
+    let hash = rs[0]["metadata"]["labels"]["pod-template-hash"]
+        .as_str()
+        .unwrap();
     assert_eq!(meta(&rs[0], "name"), format!("gateway-proxy-{hash}"));
-    assert_eq!(rs[0]["spec"]["selector"]["matchLabels"]["pod-template-hash"], hash);
+    assert_eq!(
+        rs[0]["spec"]["selector"]["matchLabels"]["pod-template-hash"],
+        hash
+    );
     let pods = store.list("pods", Some("gateway"));
     assert_eq!(pods.len(), 3);
     let nodes: std::collections::BTreeSet<&str> = pods.iter().map(objects::node_name).collect();
     assert_eq!(nodes.len(), 3, "replicas spread over the nodes");
-    assert!(pods.iter().all(|p| p["status"]["phase"] == "Running" && objects::is_ready(p)));
+    assert!(
+        pods.iter()
+            .all(|p| p["status"]["phase"] == "Running" && objects::is_ready(p))
+    );
     let events = store.list("events", Some("gateway"));
     assert!(events.iter().any(|e| e["reason"] == "ScalingReplicaSet"
         && e["message"] == format!("Scaled up replica set gateway-proxy-{hash} from 0 to 3")));
@@ -109,7 +136,9 @@ fn oom_killed_pods_crash_loop_until_the_memory_limit_is_raised() {
     settle(&controllers, &store);
     run_for(&controllers, &store, 2);
     let pods = store.list("pods", Some("gateway"));
-    assert!(pods.iter().all(|p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "CrashLoopBackOff"));
+    assert!(pods.iter().all(
+        |p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    ));
     let d = deployment(&store);
     assert!(d["status"].get("availableReplicas").is_none());
     assert_eq!(condition(&d, "Available")["status"], "False");
@@ -118,11 +147,17 @@ fn oom_killed_pods_crash_loop_until_the_memory_limit_is_raised() {
     settle(&controllers, &store);
     run_for(&controllers, &store, 5);
     let d = deployment(&store);
-    assert_eq!(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "2");
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "2"
+    );
     assert_eq!(d["status"]["updatedReplicas"], 3);
     assert_eq!(d["status"]["availableReplicas"], 3);
     assert_eq!(d["status"]["replicas"], 3, "old pods are gone");
-    assert_eq!(condition(&d, "Progressing")["reason"], "NewReplicaSetAvailable");
+    assert_eq!(
+        condition(&d, "Progressing")["reason"],
+        "NewReplicaSetAvailable"
+    );
     let pods = store.list("pods", Some("gateway"));
     assert_eq!(pods.len(), 3);
     assert!(pods.iter().all(objects::is_ready));
@@ -146,10 +181,21 @@ fn rolling_update_respects_max_surge_and_max_unavailable() {
         controllers.clock().advance(1);
         for _ in 0..50 {
             let changed = controllers.step_at(&store, controllers.clock().now());
-            let pods: Vec<Value> = store.list("pods", Some("gateway")).into_iter().filter(|p| !objects::is_terminating(p)).collect();
-            assert!(pods.len() <= 4, "maxSurge 25% of 3 = 1 extra pod at most, saw {}", pods.len());
+            let pods: Vec<Value> = store
+                .list("pods", Some("gateway"))
+                .into_iter()
+                .filter(|p| !objects::is_terminating(p))
+                .collect();
+            assert!(
+                pods.len() <= 4,
+                "maxSurge 25% of 3 = 1 extra pod at most, saw {}",
+                pods.len()
+            );
             let ready = pods.iter().filter(|p| objects::is_ready(p)).count();
-            assert!(ready >= 3 || pods.len() < 3, "maxUnavailable 25% of 3 = 0: {ready} ready");
+            assert!(
+                ready >= 3 || pods.len() < 3,
+                "maxUnavailable 25% of 3 = 0: {ready} ready"
+            );
             if !changed {
                 break;
             }
@@ -172,7 +218,12 @@ fn a_rollout_that_makes_no_progress_exceeds_its_deadline() {
     let progressing = condition(&d, "Progressing");
     assert_eq!(progressing["status"], "False");
     assert_eq!(progressing["reason"], "ProgressDeadlineExceeded");
-    assert!(progressing["message"].as_str().unwrap().ends_with("has timed out progressing."));
+    assert!(
+        progressing["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("has timed out progressing.")
+    );
     assert_eq!(d["status"]["availableReplicas"], 3, "old pods keep serving");
 }
 
@@ -187,7 +238,10 @@ fn rollback_to_an_old_template_reuses_its_replica_set_with_a_new_revision() {
     run_for(&controllers, &store, 2);
     // What `kubectl rollout undo` sends: the old template (hash label removed).
     let mut template = first["spec"]["template"].clone();
-    template["metadata"]["labels"].as_object_mut().unwrap().remove("pod-template-hash");
+    template["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("pod-template-hash");
     let mut d = deployment(&store);
     d["spec"]["template"] = template;
     store.update("deployments", d).unwrap();
@@ -195,11 +249,22 @@ fn rollback_to_an_old_template_reuses_its_replica_set_with_a_new_revision() {
     run_for(&controllers, &store, 2);
     let replicasets = store.list("replicasets", Some("gateway"));
     assert_eq!(replicasets.len(), 2);
-    let reused = store.get("replicasets", Some("gateway"), meta(&first, "name")).unwrap();
-    assert_eq!(reused["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
-    assert_eq!(reused["metadata"]["annotations"]["deployment.kubernetes.io/revision-history"], "1");
+    let reused = store
+        .get("replicasets", Some("gateway"), meta(&first, "name"))
+        .unwrap();
+    assert_eq!(
+        reused["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
+    assert_eq!(
+        reused["metadata"]["annotations"]["deployment.kubernetes.io/revision-history"],
+        "1"
+    );
     assert_eq!(reused["spec"]["replicas"], 3);
-    assert_eq!(deployment(&store)["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
+    assert_eq!(
+        deployment(&store)["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
 }
 
 #[test]
@@ -213,11 +278,18 @@ fn scaling_and_pausing() {
     store.update("deployments", d).unwrap();
     settle(&controllers, &store);
     let d = deployment(&store);
-    assert_eq!(d["status"]["availableReplicas"], 5, "a paused deployment still scales");
+    assert_eq!(
+        d["status"]["availableReplicas"], 5,
+        "a paused deployment still scales"
+    );
     assert_eq!(condition(&d, "Progressing")["reason"], "DeploymentPaused");
     set_memory_limit(&store, "2Gi");
     settle(&controllers, &store);
-    assert_eq!(store.list("replicasets", Some("gateway")).len(), 1, "no rollout while paused");
+    assert_eq!(
+        store.list("replicasets", Some("gateway")).len(),
+        1,
+        "no rollout while paused"
+    );
     let mut d = deployment(&store);
     d["spec"]["paused"] = json!(false);
     store.update("deployments", d).unwrap();
@@ -237,7 +309,11 @@ fn recreate_stops_old_pods_before_starting_new_ones() {
     set_memory_limit(&store, "2Gi");
     controllers.step_at(&store, controllers.clock().now());
     let replicasets = store.list("replicasets", Some("gateway"));
-    assert_eq!(replicasets.len(), 1, "the new ReplicaSet waits for the old pods to stop");
+    assert_eq!(
+        replicasets.len(),
+        1,
+        "the new ReplicaSet waits for the old pods to stop"
+    );
     assert_eq!(replicasets[0]["spec"]["replicas"], 0);
     run_for(&controllers, &store, 3);
     let d = deployment(&store);
@@ -254,8 +330,16 @@ fn a_settled_cluster_stays_settled() {
         "spec": {"selector": {"app": "gateway-proxy"}, "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}})).unwrap();
     settle(&controllers, &store);
     assert!(!controllers.step_at(&store, controllers.clock().now()));
-    let endpoints = store.get("endpoints", Some("gateway"), "gateway-proxy").unwrap();
-    assert_eq!(endpoints["subsets"][0]["addresses"].as_array().unwrap().len(), 3);
+    let endpoints = store
+        .get("endpoints", Some("gateway"), "gateway-proxy")
+        .unwrap();
+    assert_eq!(
+        endpoints["subsets"][0]["addresses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[test]
@@ -263,10 +347,16 @@ fn deleting_a_deployment_collects_its_replica_sets_and_pods() {
     let (controllers, store) = cluster(json!({}));
     store.create("deployments", gateway("1Gi")).unwrap();
     settle(&controllers, &store);
-    store.delete("deployments", Some("gateway"), "gateway-proxy", &crate::store::DeleteOptions::default()).unwrap();
+    store
+        .delete(
+            "deployments",
+            Some("gateway"),
+            "gateway-proxy",
+            &crate::store::DeleteOptions::default(),
+        )
+        .unwrap();
     settle(&controllers, &store);
     run_for(&controllers, &store, 2);
     assert!(store.list("replicasets", Some("gateway")).is_empty());
     assert!(store.list("pods", Some("gateway")).is_empty());
 }
-

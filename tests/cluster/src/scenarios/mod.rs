@@ -20,12 +20,30 @@ use crate::{Reconciler, TestCluster, resources};
 
 /// The embedded scenario files, by name.
 const FILES: &[(&str, &str)] = &[
-    ("gateway-oom", include_str!("../../scenarios/gateway-oom.yaml")),
-    ("gateway-pending", include_str!("../../scenarios/gateway-pending.yaml")),
-    ("istio-outage", include_str!("../../scenarios/istio-outage.yaml")),
-    ("nantian-gateway", include_str!("../../scenarios/nantian-gateway.yaml")),
-    ("node-trouble", include_str!("../../scenarios/node-trouble.yaml")),
-    ("service-faults", include_str!("../../scenarios/service-faults.yaml")),
+    (
+        "gateway-oom",
+        include_str!("../../scenarios/gateway-oom.yaml"),
+    ),
+    (
+        "gateway-pending",
+        include_str!("../../scenarios/gateway-pending.yaml"),
+    ),
+    (
+        "istio-outage",
+        include_str!("../../scenarios/istio-outage.yaml"),
+    ),
+    (
+        "nantian-gateway",
+        include_str!("../../scenarios/nantian-gateway.yaml"),
+    ),
+    (
+        "node-trouble",
+        include_str!("../../scenarios/node-trouble.yaml"),
+    ),
+    (
+        "service-faults",
+        include_str!("../../scenarios/service-faults.yaml"),
+    ),
     ("healthy", include_str!("../../scenarios/healthy.yaml")),
 ];
 
@@ -82,7 +100,12 @@ pub fn load(name: &str) -> anyhow::Result<Scenario> {
     let (_, text) = FILES
         .iter()
         .find(|(known, _)| *known == name)
-        .with_context(|| format!("unknown scenario {name:?} (known: {}, large:<nodes>:<services>:<pods>)", names().join(", ")))?;
+        .with_context(|| {
+            format!(
+                "unknown scenario {name:?} (known: {}, large:<nodes>:<services>:<pods>)",
+                names().join(", ")
+            )
+        })?;
     parse(text).with_context(|| format!("scenario {name}"))
 }
 
@@ -97,7 +120,11 @@ impl Scenario {
     /// may already hold the built-in namespaces.
     pub fn install(&self, store: &Store) -> anyhow::Result<()> {
         let objects = prepare(self.objects.clone(), jiff::Timestamp::now())?;
-        let objects_for_hashes: Vec<Value> = objects.iter().filter(|o| o["kind"] == "Deployment").cloned().collect();
+        let objects_for_hashes: Vec<Value> = objects
+            .iter()
+            .filter(|o| o["kind"] == "Deployment")
+            .cloned()
+            .collect();
         let mut namespaces: Vec<String> = objects
             .iter()
             .filter_map(|o| o.pointer("/metadata/namespace").and_then(Value::as_str))
@@ -106,36 +133,67 @@ impl Scenario {
         namespaces.sort();
         namespaces.dedup();
         for namespace in namespaces {
-            if store.get("namespaces", None, &namespace).is_none() && !objects.iter().any(|o| o["kind"] == "Namespace" && o["metadata"]["name"] == namespace.as_str()) {
+            if store.get("namespaces", None, &namespace).is_none()
+                && !objects.iter().any(|o| {
+                    o["kind"] == "Namespace" && o["metadata"]["name"] == namespace.as_str()
+                })
+            {
                 let mut obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
                 if let Some(resource) = resources::by_kind("v1", "Namespace") {
                     crate::defaults::apply(resource, &mut obj);
                 }
-                store.create("namespaces", obj).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                store
+                    .create("namespaces", obj)
+                    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             }
         }
         for mut obj in objects {
             let api_version = obj["apiVersion"].as_str().unwrap_or("").to_string();
             let kind = obj["kind"].as_str().unwrap_or("").to_string();
-            let resource = resources::by_kind(&api_version, &kind).with_context(|| format!("{kind} is not served"))?;
-            let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+            let resource = resources::by_kind(&api_version, &kind)
+                .with_context(|| format!("{kind} is not served"))?;
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             if kind == "Namespace" && store.get("namespaces", None, &name).is_some() {
                 continue;
             }
-            fill_uids(&mut obj, &|api_version, kind, namespace, name| uid_in(store, api_version, kind, namespace, name))?;
-            store.create(&resource.store_key(), obj).map_err(|e| anyhow::anyhow!("creating {kind} {name}: {}", e.message))?;
+            fill_uids(&mut obj, &|api_version, kind, namespace, name| {
+                uid_in(store, api_version, kind, namespace, name)
+            })?;
+            store
+                .create(&resource.store_key(), obj)
+                .map_err(|e| anyhow::anyhow!("creating {kind} {name}: {}", e.message))?;
         }
         let hashes: Vec<(String, String)> = prepared_hashes(&objects_for_hashes);
         for log in &self.logs {
-            let pod = hashes.iter().fold(log.pod.clone(), |pod, (placeholder, hash)| pod.replace(placeholder, hash));
-            store.logs().set(&log.namespace, &pod, &log.container, log.previous, &log.text);
+            let pod = hashes
+                .iter()
+                .fold(log.pod.clone(), |pod, (placeholder, hash)| {
+                    pod.replace(placeholder, hash)
+                });
+            store.logs().set(
+                &log.namespace,
+                &pod,
+                &log.container,
+                log.previous,
+                &log.text,
+            );
         }
         Ok(())
     }
 }
 
 /// The uid of an existing object.
-fn uid_in(store: &Store, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<String> {
+fn uid_in(
+    store: &Store,
+    api_version: &str,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Option<String> {
     let resource = resources::by_kind(api_version, kind)
         .or_else(|| resources::RESOURCES.iter().find(|r| r.kind == kind))?;
     let scope = resource.namespaced.then_some(namespace);
@@ -148,8 +206,14 @@ fn prepared_hashes(deployments: &[Value]) -> Vec<(String, String)> {
     deployments
         .iter()
         .map(|d| {
-            let name = d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-            (format!("{{hash:{name}}}"), crate::controllers::pod_template_hash(&d["spec"]["template"], 0))
+            let name = d
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            (
+                format!("{{hash:{name}}}"),
+                crate::controllers::pod_template_hash(&d["spec"]["template"], 0),
+            )
         })
         .collect()
 }
@@ -172,8 +236,12 @@ impl Reconciler for Gated {
 pub async fn start(name: &str, free_running: bool) -> anyhow::Result<TestCluster> {
     let scenario = load(name)?;
     let with_controllers = !name.starts_with("large:");
-    let gated = Arc::new(Gated { controllers: Controllers::new(scenario.rules.clone()), open: AtomicBool::new(false) });
-    let reconciler: Option<Arc<dyn Reconciler>> = with_controllers.then(|| Arc::clone(&gated) as Arc<dyn Reconciler>);
+    let gated = Arc::new(Gated {
+        controllers: Controllers::new(scenario.rules.clone()),
+        open: AtomicBool::new(false),
+    });
+    let reconciler: Option<Arc<dyn Reconciler>> =
+        with_controllers.then(|| Arc::clone(&gated) as Arc<dyn Reconciler>);
     let cluster = TestCluster::start(Vec::new(), reconciler, free_running).await?;
     scenario.install(cluster.store())?;
     gated.open.store(true, Ordering::Release);

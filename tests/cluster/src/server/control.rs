@@ -32,7 +32,8 @@ async fn body<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
     let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
         .await
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("invalid control request: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid control request: {e}")))
 }
 
 /// Answers a control request at `/testcluster/<rest>`.
@@ -58,7 +59,9 @@ pub async fn handle(app: &App, rest: &str, request: Request) -> Response {
             Ok(response::json(200, &json!(app.rbac.rules())))
         }
         ("logs", Method::POST) => body::<LogRequest>(request).await.map(|r| {
-            app.store.logs().set(&r.namespace, &r.pod, &r.container, r.previous, &r.text);
+            app.store
+                .logs()
+                .set(&r.namespace, &r.pod, &r.container, r.previous, &r.text);
             response::json(200, &json!({}))
         }),
         _ => Err(super::route::not_found()),

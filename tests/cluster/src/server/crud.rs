@@ -66,28 +66,65 @@ impl Call<'_> {
         if self.body.is_empty() {
             return Err(ApiError::bad_request("the body of the request was empty"));
         }
+        if self
+            .content_type
+            .starts_with("application/vnd.kubernetes.protobuf")
+        {
+            return crate::protobuf::decode(&self.body).map_err(|err| match err {
+                crate::protobuf::ProtobufError::UnsupportedKind(_) => {
+                    ApiError::new(415, "UnsupportedMediaType", err.to_string())
+                }
+                crate::protobuf::ProtobufError::Malformed(_) => {
+                    ApiError::bad_request(err.to_string())
+                }
+            });
+        }
         let decoded = if self.content_type.contains("yaml") {
             serde_saphyr::from_slice::<Value>(&self.body).map_err(|e| e.to_string())
         } else {
             serde_json::from_slice::<Value>(&self.body).map_err(|e| e.to_string())
         };
-        decoded.map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
+        decoded.map_err(|e| {
+            ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
+        })
     }
 }
 
 fn header_text(request: &Request, name: header::HeaderName) -> String {
-    request.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Runs the handler of `verb` on `target`.
-pub async fn dispatch(app: &App, verb: &'static str, target: ResourceTarget, query: Query, request: Request) -> Response {
+pub async fn dispatch(
+    app: &App,
+    verb: &'static str,
+    target: ResourceTarget,
+    query: Query,
+    request: Request,
+) -> Response {
     let content_type = header_text(&request, header::CONTENT_TYPE);
     let wants_table = header_text(&request, header::ACCEPT).contains("as=Table");
     let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
         Ok(body) => body,
-        Err(err) => return error_response(&ApiError::bad_request(format!("reading the request body: {err}"))),
+        Err(err) => {
+            return error_response(&ApiError::bad_request(format!(
+                "reading the request body: {err}"
+            )));
+        }
     };
-    let call = Call { app, target: &target, query: &query, content_type, wants_table, body };
+    let call = Call {
+        app,
+        target: &target,
+        query: &query,
+        content_type,
+        wants_table,
+        body,
+    };
     if verb == "watch" {
         return watch::serve(&call);
     }
@@ -103,7 +140,9 @@ pub async fn dispatch(app: &App, verb: &'static str, target: ResourceTarget, que
         ("deletecollection", None) => delete_collection(&call),
         (_, Some("scale")) => subresources::scale(&call, verb),
         ("get", Some("log")) => subresources::log(&call),
-        _ => Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource")),
+        _ => Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
     };
     respond(result)
 }
@@ -129,7 +168,10 @@ pub fn current(call: &Call<'_>) -> Result<Arc<Value>, ApiError> {
 fn get(call: &Call<'_>) -> Result<Response, ApiError> {
     let obj = current(call)?;
     if call.wants_table {
-        return Ok(response::json(200, &table::render(call.resource(), &[obj], None)));
+        return Ok(response::json(
+            200,
+            &table::render(call.resource(), &[obj], None),
+        ));
     }
     Ok(response::json(200, &obj))
 }
@@ -145,23 +187,36 @@ fn position(obj: &Value) -> String {
 }
 
 fn decode_continue(token: &str) -> Result<ContinueToken, ApiError> {
-    let invalid = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let invalid = || {
+        ApiError::bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| invalid())?;
     serde_json::from_slice(&bytes).map_err(|_| invalid())
 }
 
 fn encode_continue(token: &ContinueToken) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(token).unwrap_or_default())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(token).unwrap_or_default())
 }
 
 /// The objects of a collection request matching its selectors, with the list's resource version.
 pub fn select(call: &Call<'_>) -> Result<(Vec<Arc<Value>>, u64), ApiError> {
     let plural = call.resource().plural;
-    call.query.field_selector.check_supported(plural).map_err(ApiError::bad_request)?;
+    call.query
+        .field_selector
+        .check_supported(plural)
+        .map_err(ApiError::bad_request)?;
     let (items, rv) = call.app.store.list_shared(&call.key(), call.namespace());
     let labels = &call.query.label_selector;
     let fields = &call.query.field_selector;
-    let items = items.into_iter().filter(|o| labels.matches(o) && fields.matches(plural, o)).collect();
+    let items = items
+        .into_iter()
+        .filter(|o| labels.matches(o) && fields.matches(plural, o))
+        .collect();
     Ok((items, rv))
 }
 
@@ -177,28 +232,43 @@ fn list(call: &Call<'_>) -> Result<Response, ApiError> {
         rv = token.rv;
         items.retain(|o| position(o) > token.start);
     }
-    let mut meta = ListMeta { resource_version: rv, continue_token: None, remaining: None };
+    let mut meta = ListMeta {
+        resource_version: rv,
+        continue_token: None,
+        remaining: None,
+    };
     let limit = call.query.limit;
     if limit > 0 && items.len() > limit {
         let remaining = items.len() - limit;
         items.truncate(limit);
         let start = items.last().map(|o| position(o)).unwrap_or_default();
         meta.continue_token = Some(encode_continue(&ContinueToken { rv, start }));
-        let filtered = !call.query.label_selector.is_empty() || !call.query.field_selector.is_empty();
+        let filtered =
+            !call.query.label_selector.is_empty() || !call.query.field_selector.is_empty();
         meta.remaining = (!filtered).then_some(remaining);
     }
     if call.wants_table {
-        return Ok(response::json(200, &table::render(call.resource(), &items, Some(&meta))));
+        return Ok(response::json(
+            200,
+            &table::render(call.resource(), &items, Some(&meta)),
+        ));
     }
     let resource = call.resource();
-    Ok(response::list(resource.kind, &resource.api_version(), &meta, &items))
+    Ok(response::list(
+        resource.kind,
+        &resource.api_version(),
+        &meta,
+        &items,
+    ))
 }
 
 /// Checks `apiVersion`, `kind`, name and namespace of a body against the URL and fills them in.
 fn check_identity(call: &Call<'_>, obj: &mut Value, name_from_url: bool) -> Result<(), ApiError> {
     let resource = call.resource();
     let Some(map) = obj.as_object_mut() else {
-        return Err(ApiError::bad_request("the body of the request is not a JSON object"));
+        return Err(ApiError::bad_request(
+            "the body of the request is not a JSON object",
+        ));
     };
     let api_version = resource.api_version();
     match map.get("apiVersion").and_then(Value::as_str) {
@@ -239,7 +309,11 @@ fn check_identity(call: &Call<'_>, obj: &mut Value, name_from_url: bool) -> Resu
         }
     }
     if name_from_url {
-        let given = meta.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let given = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if given != call.name() {
             return Err(ApiError::bad_request(format!(
                 "the name of the object ({given}) does not match the name on the URL ({})",
@@ -284,16 +358,34 @@ fn create(call: &Call<'_>) -> Result<Response, ApiError> {
         let qos = defaults::qos_class(obj.get("spec").unwrap_or(&Value::Null));
         obj["status"] = json!({"phase": "Pending", "qosClass": qos});
     }
-    let created = call.app.store.create_with(&call.key(), obj, call.query.dry_run)?;
+    let created = call
+        .app
+        .store
+        .create_with(&call.key(), obj, call.query.dry_run)?;
     Ok(response::json(201, &created))
 }
 
 /// Answers a SelfSubjectAccessReview from the deny rules.
 fn access_review(call: &Call<'_>, mut review: Value) -> Value {
-    let attrs = review.pointer("/spec/resourceAttributes").cloned().unwrap_or(Value::Null);
-    let text = |field: &str| attrs.get(field).and_then(Value::as_str).unwrap_or("").to_string();
-    let (verb, group, resource, subresource, namespace, name) =
-        (text("verb"), text("group"), text("resource"), text("subresource"), text("namespace"), text("name"));
+    let attrs = review
+        .pointer("/spec/resourceAttributes")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let text = |field: &str| {
+        attrs
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let (verb, group, resource, subresource, namespace, name) = (
+        text("verb"),
+        text("group"),
+        text("resource"),
+        text("subresource"),
+        text("namespace"),
+        text("name"),
+    );
     let request = RequestAttributes {
         verb: &verb,
         group: &group,
@@ -306,7 +398,7 @@ fn access_review(call: &Call<'_>, mut review: Value) -> Value {
     review["status"] = if allowed {
         json!({"allowed": true, "reason": "allowed by the test cluster"})
     } else {
-        json!({"allowed": false, "denied": true, "reason": "forbidden by a test cluster rule"})
+        json!({"allowed": false})
     };
     review
 }
@@ -333,35 +425,69 @@ fn pod_spec_without_mutable_fields(spec: Option<&Value>) -> Value {
 fn check_update(resource: &ResourceType, current: &Value, next: &Value) -> Result<(), ApiError> {
     let name = str_at(next, "name");
     let mut causes = Vec::new();
-    if resource.kind == "Pod" && pod_spec_without_mutable_fields(current.get("spec")) != pod_spec_without_mutable_fields(next.get("spec")) {
+    if resource.kind == "Pod"
+        && pod_spec_without_mutable_fields(current.get("spec"))
+            != pod_spec_without_mutable_fields(next.get("spec"))
+    {
         causes.push(FieldCause::forbidden(
             "spec",
             "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
         ));
     }
-    let workload = matches!(resource.kind, "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet");
+    let workload = matches!(
+        resource.kind,
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
+    );
     if workload && current.pointer("/spec/selector") != next.pointer("/spec/selector") {
-        let selector = next.pointer("/spec/selector").cloned().unwrap_or(Value::Null);
+        let selector = next
+            .pointer("/spec/selector")
+            .cloned()
+            .unwrap_or(Value::Null);
         let shown = Value::String(format!("v1.LabelSelector{selector}"));
-        causes.push(FieldCause::invalid("spec.selector", &shown, "field is immutable"));
+        causes.push(FieldCause::invalid(
+            "spec.selector",
+            &shown,
+            "field is immutable",
+        ));
     }
-    if causes.is_empty() { Ok(()) } else { Err(ApiError::invalid(resource.kind, resource.group, name, &causes)) }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            resource.kind,
+            resource.group,
+            name,
+            &causes,
+        ))
+    }
 }
 
 fn update(call: &Call<'_>) -> Result<Response, ApiError> {
     let resource = call.resource();
     let mut obj = call.decode_body()?;
     check_identity(call, &mut obj, true)?;
-    let updated = call.app.store.modify(&call.key(), call.namespace(), call.name(), call.query.dry_run, |current| {
-        let mut next = obj;
-        if resource.has_status() {
-            keep_status(current, &mut next);
+    let updated = call.app.store.modify(
+        &call.key(),
+        call.namespace(),
+        call.name(),
+        call.query.dry_run,
+        |current| {
+            let mut next = obj;
+            if resource.has_status() {
+                keep_status(current, &mut next);
+            }
+            admit(resource, &mut next)?;
+            check_update(resource, current, &next)?;
+            Ok(next)
+        },
+    );
+    let updated = updated.map_err(|e| {
+        if e.code == 404 {
+            not_found(resource, call.namespace(), call.name())
+        } else {
+            e
         }
-        admit(resource, &mut next)?;
-        check_update(resource, current, &next)?;
-        Ok(next)
-    });
-    let updated = updated.map_err(|e| if e.code == 404 { not_found(resource, call.namespace(), call.name()) } else { e })?;
+    })?;
     Ok(response::json(200, &updated))
 }
 
@@ -393,11 +519,17 @@ fn update_status(call: &Call<'_>) -> Result<Response, ApiError> {
     let resource = call.resource();
     let mut obj = call.decode_body()?;
     check_identity(call, &mut obj, true)?;
-    let updated = call.app.store.modify(&call.key(), call.namespace(), call.name(), call.query.dry_run, |current| {
-        let mut next = status_only(current, &obj);
-        validation::canonicalize_quantities(resource, &mut next);
-        Ok(next)
-    })?;
+    let updated = call.app.store.modify(
+        &call.key(),
+        call.namespace(),
+        call.name(),
+        call.query.dry_run,
+        |current| {
+            let mut next = status_only(current, &obj);
+            validation::canonicalize_quantities(resource, &mut next);
+            Ok(next)
+        },
+    )?;
     Ok(response::json(200, &updated))
 }
 
@@ -414,7 +546,11 @@ enum PatchType {
 
 fn patch_type(content_type: &str, resource: &ResourceType) -> Result<PatchType, ApiError> {
     let media = content_type.split(';').next().unwrap_or("").trim();
-    let mut accepted = vec!["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"];
+    let mut accepted = vec![
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/apply-patch+yaml",
+    ];
     if resource.built_in {
         accepted.push("application/strategic-merge-patch+json");
     }
@@ -427,7 +563,12 @@ fn patch_type(content_type: &str, resource: &ResourceType) -> Result<PatchType, 
     }
 }
 
-fn apply_patch(kind: PatchType, resource: &ResourceType, current: &Value, body: &Value) -> Result<Value, ApiError> {
+fn apply_patch(
+    kind: PatchType,
+    resource: &ResourceType,
+    current: &Value,
+    body: &Value,
+) -> Result<Value, ApiError> {
     match kind {
         PatchType::Merge | PatchType::Apply => {
             if !body.is_object() {
@@ -435,15 +576,22 @@ fn apply_patch(kind: PatchType, resource: &ResourceType, current: &Value, body: 
             }
             Ok(patch::merge(current, body))
         }
+        // Like the real server, a failed operation loses its detail in a generic 422.
         PatchType::Json => patch::json_patch(current, body).map_err(|message| {
             if message.starts_with("invalid JSON patch") {
                 ApiError::bad_request(message)
             } else {
-                ApiError::new(422, "Invalid", "the server rejected our request due to an error in our request")
-                    .with_details(json!({"causes": [{"reason": "FieldValueInvalid", "message": message}]}))
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    "the server rejected our request due to an error in our request",
+                )
+                .with_details(json!({}))
             }
         }),
-        PatchType::Strategic => patch::strategic(current, body, resource.kind).map_err(ApiError::bad_request),
+        PatchType::Strategic => {
+            patch::strategic(current, body, resource.kind).map_err(ApiError::bad_request)
+        }
     }
 }
 
@@ -452,31 +600,43 @@ fn patch(call: &Call<'_>) -> Result<Response, ApiError> {
     let kind = patch_type(&call.content_type, resource)?;
     let body = call.decode_body()?;
     let status_subresource = call.target.subresource.as_deref() == Some("status");
-    let result = call.app.store.modify(&call.key(), call.namespace(), call.name(), call.query.dry_run, |current| {
-        let patched = apply_patch(kind, resource, current, &body)?;
-        let mut next = if status_subresource {
-            status_only(current, &patched)
-        } else {
-            let mut next = patched;
-            if resource.has_status() {
-                keep_status(current, &mut next);
+    let result = call.app.store.modify(
+        &call.key(),
+        call.namespace(),
+        call.name(),
+        call.query.dry_run,
+        |current| {
+            let patched = apply_patch(kind, resource, current, &body)?;
+            let mut next = if status_subresource {
+                status_only(current, &patched)
+            } else {
+                let mut next = patched;
+                if resource.has_status() {
+                    keep_status(current, &mut next);
+                }
+                next
+            };
+            for field in ["apiVersion", "kind"] {
+                if next.get(field) != current.get(field) {
+                    return Err(ApiError::bad_request(format!(
+                        "{field} of the patched object may not change"
+                    )));
+                }
             }
-            next
-        };
-        for field in ["apiVersion", "kind"] {
-            if next.get(field) != current.get(field) {
-                return Err(ApiError::bad_request(format!("{field} of the patched object may not change")));
+            if str_at(&next, "namespace") != str_at(current, "namespace")
+                || str_at(&next, "name") != str_at(current, "name")
+            {
+                return Err(ApiError::bad_request(
+                    "metadata.name and metadata.namespace may not be changed by a patch",
+                ));
             }
-        }
-        if str_at(&next, "namespace") != str_at(current, "namespace") || str_at(&next, "name") != str_at(current, "name") {
-            return Err(ApiError::bad_request("metadata.name and metadata.namespace may not be changed by a patch"));
-        }
-        admit(resource, &mut next)?;
-        if !status_subresource {
-            check_update(resource, current, &next)?;
-        }
-        Ok(next)
-    });
+            admit(resource, &mut next)?;
+            if !status_subresource {
+                check_update(resource, current, &next)?;
+            }
+            Ok(next)
+        },
+    );
     match result {
         Ok(patched) => Ok(response::json(200, &patched)),
         Err(err) if err.code == 404 && kind == PatchType::Apply && !status_subresource => {
@@ -484,7 +644,10 @@ fn patch(call: &Call<'_>) -> Result<Response, ApiError> {
             check_identity(call, &mut obj, true)?;
             require_namespace(call)?;
             admit(resource, &mut obj)?;
-            let created = call.app.store.create_with(&call.key(), obj, call.query.dry_run)?;
+            let created = call
+                .app
+                .store
+                .create_with(&call.key(), obj, call.query.dry_run)?;
             Ok(response::json(201, &created))
         }
         Err(err) if err.code == 404 => Err(not_found(resource, call.namespace(), call.name())),
@@ -495,14 +658,21 @@ fn patch(call: &Call<'_>) -> Result<Response, ApiError> {
 /// `DeleteOptions` from the body (if any) and the query string.
 pub fn delete_options(call: &Call<'_>, body: Option<&Value>) -> DeleteOptions {
     let body = body.cloned().unwrap_or(Value::Null);
-    let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+    let text = |pointer: &str| {
+        body.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let body_dry_run = body
         .get("dryRun")
         .and_then(Value::as_array)
         .is_some_and(|values| values.iter().any(|v| v == "All"));
     let orphan = body.get("orphanDependents").and_then(Value::as_bool) == Some(true);
     DeleteOptions {
-        grace_period_seconds: body.get("gracePeriodSeconds").and_then(Value::as_i64).or(call.query.grace_period_seconds),
+        grace_period_seconds: body
+            .get("gracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .or(call.query.grace_period_seconds),
         precondition_uid: text("/preconditions/uid"),
         precondition_resource_version: text("/preconditions/resourceVersion"),
         propagation_policy: text("/propagationPolicy")
@@ -513,12 +683,19 @@ pub fn delete_options(call: &Call<'_>, body: Option<&Value>) -> DeleteOptions {
 }
 
 fn delete_body(call: &Call<'_>) -> Result<Option<Value>, ApiError> {
-    if call.body.is_empty() { Ok(None) } else { call.decode_body().map(Some) }
+    if call.body.is_empty() {
+        Ok(None)
+    } else {
+        call.decode_body().map(Some)
+    }
 }
 
 /// Kinds whose DELETE answers with the object rather than a `Status` (`ReturnDeletedObject`).
 fn returns_deleted_object(resource: &ResourceType) -> bool {
-    matches!(resource.plural, "pods" | "serviceaccounts" | "services" | "namespaces")
+    matches!(
+        resource.plural,
+        "pods" | "serviceaccounts" | "services" | "namespaces"
+    )
 }
 
 fn deletion_response(resource: &ResourceType, deletion: Deletion) -> Response {
@@ -530,7 +707,10 @@ fn deletion_response(resource: &ResourceType, deletion: Deletion) -> Response {
             if !resource.group.is_empty() {
                 details["group"] = json!(resource.group);
             }
-            response::json(200, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}))
+            response::json(
+                200,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+            )
         }
     }
 }
@@ -543,7 +723,13 @@ fn delete(call: &Call<'_>) -> Result<Response, ApiError> {
         .app
         .store
         .delete(&call.key(), call.namespace(), call.name(), &opts)
-        .map_err(|e| if e.code == 404 { not_found(resource, call.namespace(), call.name()) } else { e })?;
+        .map_err(|e| {
+            if e.code == 404 {
+                not_found(resource, call.namespace(), call.name())
+            } else {
+                e
+            }
+        })?;
     Ok(deletion_response(resource, deletion))
 }
 
@@ -555,12 +741,25 @@ fn delete_collection(call: &Call<'_>) -> Result<Response, ApiError> {
     let mut deleted = Vec::new();
     for item in items {
         let ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
-        match call.app.store.delete(&call.key(), ns, str_at(&item, "name"), &opts) {
+        match call
+            .app
+            .store
+            .delete(&call.key(), ns, str_at(&item, "name"), &opts)
+        {
             Ok(Deletion::Removed(obj) | Deletion::Terminating(obj)) => deleted.push(Arc::new(obj)),
             Err(err) if err.code == 404 => {}
             Err(err) => return Err(err),
         }
     }
-    let meta = ListMeta { resource_version: call.app.store.resource_version(), continue_token: None, remaining: None };
-    Ok(response::list(resource.kind, &resource.api_version(), &meta, &deleted))
+    let meta = ListMeta {
+        resource_version: call.app.store.resource_version(),
+        continue_token: None,
+        remaining: None,
+    };
+    Ok(response::list(
+        resource.kind,
+        &resource.api_version(),
+        &meta,
+        &deleted,
+    ))
 }

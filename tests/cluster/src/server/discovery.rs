@@ -19,7 +19,11 @@ pub const GIT_VERSION: &str = "v1.33.1";
 
 /// Answers a discovery request.
 pub fn handle(target: DiscoveryTarget, request: &Request) -> Response {
-    let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let aggregated = accept.contains("as=APIGroupDiscoveryList") && accept.contains("v=v2;");
     match target {
         DiscoveryTarget::Version => response::json(200, &version()),
@@ -27,7 +31,11 @@ pub fn handle(target: DiscoveryTarget, request: &Request) -> Response {
         DiscoveryTarget::CoreVersions if aggregated => aggregated_response(&aggregated_list(true)),
         DiscoveryTarget::Groups if aggregated => aggregated_response(&aggregated_list(false)),
         DiscoveryTarget::CoreVersions => {
-            let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
+            let host = request
+                .headers()
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("127.0.0.1");
             response::json(
                 200,
                 &json!({"kind": "APIVersions", "versions": ["v1"],
@@ -35,26 +43,36 @@ pub fn handle(target: DiscoveryTarget, request: &Request) -> Response {
             )
         }
         DiscoveryTarget::Groups => {
-            let groups: Vec<Value> = resources::groups().into_iter().map(|(g, v)| group(g, &v)).collect();
-            response::json(200, &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
+            let groups: Vec<Value> = resources::groups()
+                .into_iter()
+                .map(|(g, v)| group(g, &v))
+                .collect();
+            response::json(
+                200,
+                &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+            )
         }
-        DiscoveryTarget::Group(name) => match resources::groups().into_iter().find(|(g, _)| *g == name) {
-            Some((g, versions)) => {
-                let mut body = group(g, &versions);
-                body["kind"] = json!("APIGroup");
-                body["apiVersion"] = json!("v1");
-                response::json(200, &body)
+        DiscoveryTarget::Group(name) => {
+            match resources::groups().into_iter().find(|(g, _)| *g == name) {
+                Some((g, versions)) => {
+                    let mut body = group(g, &versions);
+                    body["kind"] = json!("APIGroup");
+                    body["apiVersion"] = json!("v1");
+                    response::json(200, &body)
+                }
+                None => error_response(&not_found()),
             }
-            None => error_response(&not_found()),
-        },
+        }
         DiscoveryTarget::OpenApiIndex => response::json(200, &openapi_index()),
         DiscoveryTarget::OpenApi { group, version } => match openapi_document(&group, &version) {
             Some(doc) => response::json(200, &doc),
             None => error_response(&not_found()),
         },
         DiscoveryTarget::Resources { group, version } => {
-            let list: Vec<&ResourceType> =
-                resources::RESOURCES.iter().filter(|r| r.group == group && r.version == version).collect();
+            let list: Vec<&ResourceType> = resources::RESOURCES
+                .iter()
+                .filter(|r| r.group == group && r.version == version)
+                .collect();
             if list.is_empty() {
                 return error_response(&not_found());
             }
@@ -87,17 +105,27 @@ pub fn handle(target: DiscoveryTarget, request: &Request) -> Response {
 }
 
 fn openapi_key(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 /// `/openapi/v3`: where each group version's document is.
 fn openapi_index() -> Value {
     let mut paths = serde_json::Map::new();
-    let mut versions: Vec<(&str, &str)> = resources::RESOURCES.iter().map(|r| (r.group, r.version)).collect();
+    let mut versions: Vec<(&str, &str)> = resources::RESOURCES
+        .iter()
+        .map(|r| (r.group, r.version))
+        .collect();
     versions.dedup();
     for (group, version) in versions {
         let key = openapi_key(group, version);
-        paths.insert(key.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash=0")}));
+        paths.insert(
+            key.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash=0")}),
+        );
     }
     json!({"paths": paths})
 }
@@ -108,7 +136,10 @@ fn openapi_index() -> Value {
 /// compiled-in types for strategic merge patches.
 fn openapi_document(group: &str, version: &str) -> Option<Value> {
     let mut paths = serde_json::Map::new();
-    for r in resources::RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
+    for r in resources::RESOURCES
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+    {
         if !r.verbs.allows("patch") {
             continue;
         }
@@ -160,8 +191,10 @@ fn version() -> Value {
 }
 
 fn group(name: &str, versions: &[&str]) -> Value {
-    let versions: Vec<Value> =
-        versions.iter().map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v})).collect();
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v}))
+        .collect();
     json!({"name": name, "versions": versions, "preferredVersion": versions[0]})
 }
 
@@ -214,8 +247,11 @@ fn aggregated_resource(r: &ResourceType) -> Value {
 
 /// The aggregated discovery list of the core group (`core`) or of every named group.
 fn aggregated_list(core: bool) -> Value {
-    let names: Vec<(&str, Vec<&str>)> =
-        if core { vec![("", vec!["v1"])] } else { resources::groups() };
+    let names: Vec<(&str, Vec<&str>)> = if core {
+        vec![("", vec!["v1"])]
+    } else {
+        resources::groups()
+    };
     let items: Vec<Value> = names
         .into_iter()
         .map(|(group, versions)| {
@@ -238,6 +274,8 @@ fn aggregated_list(core: bool) -> Value {
 
 fn aggregated_response(body: &Value) -> Response {
     let mut response = response::json(200, body);
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(AGGREGATED));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(AGGREGATED));
     response
 }

@@ -47,7 +47,9 @@ struct ConnectionKiller(Arc<Notify>);
 
 /// The API as an axum router (usable in-process, e.g. with `kube::Client::new(router, ns)`).
 pub fn router(app: App) -> axum::Router {
-    axum::Router::new().fallback(handle).with_state(Arc::new(app))
+    axum::Router::new()
+        .fallback(handle)
+        .with_state(Arc::new(app))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.
@@ -67,14 +69,18 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
         tokio::spawn(async move {
             let killer = Arc::new(Notify::new());
             let kill_signal = Arc::clone(&killer);
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectionKiller(Arc::clone(&killer)));
-                let router = router.clone();
-                async move {
-                    let response = router.oneshot(request.map(Body::new)).await;
-                    Ok::<_, Infallible>(response.unwrap_or_else(|never| match never {}))
-                }
-            });
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(ConnectionKiller(Arc::clone(&killer)));
+                    let router = router.clone();
+                    async move {
+                        let response = router.oneshot(request.map(Body::new)).await;
+                        Ok::<_, Infallible>(response.unwrap_or_else(|never| match never {}))
+                    }
+                },
+            );
             let connection = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service);
@@ -141,7 +147,8 @@ fn injected_error(code: u16) -> ApiError {
     let message = format!("injected fault: HTTP {code}");
     match code {
         409 => ApiError::new(409, "Conflict", message),
-        429 => ApiError::too_many_requests(message).with_details(serde_json::json!({"retryAfterSeconds": 1})),
+        429 => ApiError::too_many_requests(message)
+            .with_details(serde_json::json!({"retryAfterSeconds": 1})),
         500 => ApiError::new(500, "InternalError", message),
         503 => ApiError::service_unavailable(message),
         504 => ApiError::new(504, "Timeout", message),

@@ -1,7 +1,7 @@
 //! Query parameters of API requests.
 
-use crate::errors::ApiError;
 use super::table::IncludeObject;
+use crate::errors::ApiError;
 use crate::selector::{FieldSelector, LabelSelector};
 
 /// The query string of a request, parsed and checked.
@@ -50,7 +50,9 @@ fn truthy(value: &str) -> bool {
 }
 
 fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ApiError> {
-    value.parse().map_err(|_| ApiError::bad_request(format!("invalid value for {name}: {value:?}")))
+    value
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("invalid value for {name}: {value:?}")))
 }
 
 impl Query {
@@ -60,15 +62,24 @@ impl Query {
         for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
             match key.as_ref() {
                 "labelSelector" => {
-                    query.label_selector = LabelSelector::parse(&value).map_err(ApiError::bad_request)?;
+                    query.label_selector =
+                        LabelSelector::parse(&value).map_err(ApiError::bad_request)?;
                 }
                 "fieldSelector" => {
-                    query.field_selector = FieldSelector::parse(&value).map_err(ApiError::bad_request)?;
+                    query.field_selector =
+                        FieldSelector::parse(&value).map_err(ApiError::bad_request)?;
                 }
-                "limit" => query.limit = number::<i64>("limit", &value)?.max(0).try_into().unwrap_or(0),
+                "limit" => {
+                    query.limit = number::<i64>("limit", &value)?
+                        .max(0)
+                        .try_into()
+                        .unwrap_or(0)
+                }
                 "continue" if !value.is_empty() => query.continue_token = Some(value.into_owned()),
                 "watch" => query.watch = truthy(&value),
-                "resourceVersion" if !value.is_empty() => query.resource_version = Some(value.into_owned()),
+                "resourceVersion" if !value.is_empty() => {
+                    query.resource_version = Some(value.into_owned())
+                }
                 "timeoutSeconds" => query.timeout_seconds = Some(number("timeoutSeconds", &value)?),
                 "allowWatchBookmarks" => query.allow_watch_bookmarks = truthy(&value),
                 "sendInitialEvents" => query.send_initial_events = Some(truthy(&value)),
@@ -80,7 +91,9 @@ impl Query {
                     }
                     query.dry_run = true;
                 }
-                "gracePeriodSeconds" => query.grace_period_seconds = Some(number("gracePeriodSeconds", &value)?),
+                "gracePeriodSeconds" => {
+                    query.grace_period_seconds = Some(number("gracePeriodSeconds", &value)?)
+                }
                 "propagationPolicy" => query.propagation_policy = Some(value.into_owned()),
                 "container" => query.container = Some(value.into_owned()),
                 "tailLines" => query.tail_lines = Some(number("tailLines", &value)?),
@@ -109,15 +122,31 @@ mod tests {
     fn parses_list_and_watch_parameters() {
         let q = Query::parse("labelSelector=app%3Dweb&limit=5&watch=1&resourceVersion=10&timeoutSeconds=3&dryRun=All").unwrap();
         assert_eq!(q.label_selector.requirements.len(), 1);
-        assert_eq!((q.limit, q.watch, q.resource_version.as_deref(), q.timeout_seconds, q.dry_run), (5, true, Some("10"), Some(3), true));
+        assert_eq!(
+            (
+                q.limit,
+                q.watch,
+                q.resource_version.as_deref(),
+                q.timeout_seconds,
+                q.dry_run
+            ),
+            (5, true, Some("10"), Some(3), true)
+        );
     }
 
     #[test]
     fn malformed_selectors_are_bad_requests() {
         let err = Query::parse("labelSelector=app+in+(a").unwrap_err();
         assert_eq!((err.code, err.reason.as_str()), (400, "BadRequest"));
-        assert!(err.message.starts_with("unable to parse requirement"), "{}", err.message);
-        assert_eq!(Query::parse("fieldSelector=nonsense").unwrap_err().code, 400);
+        assert!(
+            err.message.starts_with("unable to parse requirement"),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            Query::parse("fieldSelector=nonsense").unwrap_err().code,
+            400
+        );
         assert_eq!(Query::parse("dryRun=Some").unwrap_err().code, 400);
     }
 }

@@ -55,8 +55,12 @@ pub enum Route {
 
 /// The real 404 for a path nothing is served at.
 pub fn not_found() -> ApiError {
-    ApiError::new(404, "NotFound", "the server could not find the requested resource")
-        .with_details(serde_json::json!({}))
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
+    .with_details(serde_json::json!({}))
 }
 
 /// Parses a request path.
@@ -69,12 +73,14 @@ pub fn parse(path: &str) -> Route {
         ["api"] => discovery(DiscoveryTarget::CoreVersions),
         ["apis"] => discovery(DiscoveryTarget::Groups),
         ["openapi", "v3"] => discovery(DiscoveryTarget::OpenApiIndex),
-        ["openapi", "v3", "api", version] => {
-            discovery(DiscoveryTarget::OpenApi { group: String::new(), version: (*version).to_string() })
-        }
-        ["openapi", "v3", "apis", group, version] => {
-            discovery(DiscoveryTarget::OpenApi { group: (*group).to_string(), version: (*version).to_string() })
-        }
+        ["openapi", "v3", "api", version] => discovery(DiscoveryTarget::OpenApi {
+            group: String::new(),
+            version: (*version).to_string(),
+        }),
+        ["openapi", "v3", "apis", group, version] => discovery(DiscoveryTarget::OpenApi {
+            group: (*group).to_string(),
+            version: (*version).to_string(),
+        }),
         ["api", version, rest @ ..] => resource_route("", version, rest),
         ["apis", group] => discovery(DiscoveryTarget::Group((*group).to_string())),
         ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
@@ -83,7 +89,9 @@ pub fn parse(path: &str) -> Route {
 }
 
 fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
-    let served = resources::RESOURCES.iter().any(|r| r.group == group && r.version == version);
+    let served = resources::RESOURCES
+        .iter()
+        .any(|r| r.group == group && r.version == version);
     if !served {
         return Route::NotFound;
     }
@@ -96,26 +104,39 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
                 version: version.to_string(),
             });
         }
-        ["namespaces", ns, plural, tail @ ..] if !(group.is_empty() && tail.is_empty() && is_namespace_subresource(plural)) => {
+        ["namespaces", ns, plural, tail @ ..]
+            if !(group.is_empty() && tail.is_empty() && is_namespace_subresource(plural)) =>
+        {
             (Some((*ns).to_string()), [&[*plural][..], tail].concat())
         }
         other => (None, other.to_vec()),
     };
-    let Some((plural, tail)) = rest.split_first() else { return Route::NotFound };
-    let Some(resource) = resources::find(group, version, plural) else { return Route::NotFound };
+    let Some((plural, tail)) = rest.split_first() else {
+        return Route::NotFound;
+    };
+    let Some(resource) = resources::find(group, version, plural) else {
+        return Route::NotFound;
+    };
     if namespace.is_some() && !resource.namespaced {
         return Route::NotFound;
     }
     let (name, subresource) = match tail {
         [] => (None, None),
         [name] => (Some((*name).to_string()), None),
-        [name, sub] if resource.subresource(sub).is_some() => (Some((*name).to_string()), Some((*sub).to_string())),
+        [name, sub] if resource.subresource(sub).is_some() => {
+            (Some((*name).to_string()), Some((*sub).to_string()))
+        }
         _ => return Route::NotFound,
     };
     if resource.namespaced && namespace.is_none() && name.is_some() {
         return Route::NotFound;
     }
-    Route::Resource(ResourceTarget { resource, namespace, name, subresource })
+    Route::Resource(ResourceTarget {
+        resource,
+        namespace,
+        name,
+        subresource,
+    })
 }
 
 fn is_namespace_subresource(segment: &str) -> bool {
@@ -145,7 +166,11 @@ pub fn verb(method: &Method, target: &ResourceTarget, query: &Query) -> Option<&
         ("DELETE", false) => "deletecollection",
         _ => return None,
     };
-    let allowed = match target.subresource.as_deref().and_then(|s| target.resource.subresource(s)) {
+    let allowed = match target
+        .subresource
+        .as_deref()
+        .and_then(|s| target.resource.subresource(s))
+    {
         Some(sub) => sub.verbs.contains(&verb),
         None => target.resource.verbs.allows(verb),
     };
@@ -172,16 +197,31 @@ mod tests {
     #[test]
     fn parses_resource_paths() {
         let t = resource("/api/v1/namespaces/default/pods/web-1/log");
-        assert_eq!((t.resource.plural, t.namespace.as_deref(), t.name.as_deref()), ("pods", Some("default"), Some("web-1")));
+        assert_eq!(
+            (t.resource.plural, t.namespace.as_deref(), t.name.as_deref()),
+            ("pods", Some("default"), Some("web-1"))
+        );
         assert_eq!(t.subresource.as_deref(), Some("log"));
         let t = resource("/apis/apps/v1/deployments");
-        assert_eq!((t.resource.kind, t.namespace, t.name), ("Deployment", None, None));
+        assert_eq!(
+            (t.resource.kind, t.namespace, t.name),
+            ("Deployment", None, None)
+        );
         let t = resource("/api/v1/namespaces/kube-system");
-        assert_eq!((t.resource.plural, t.name.as_deref()), ("namespaces", Some("kube-system")));
+        assert_eq!(
+            (t.resource.plural, t.name.as_deref()),
+            ("namespaces", Some("kube-system"))
+        );
         let t = resource("/api/v1/namespaces/ns1/status");
-        assert_eq!((t.name.as_deref(), t.subresource.as_deref()), (Some("ns1"), Some("status")));
+        assert_eq!(
+            (t.name.as_deref(), t.subresource.as_deref()),
+            (Some("ns1"), Some("status"))
+        );
         let t = resource("/api/v1/nodes/n1");
-        assert_eq!((t.resource.plural, t.name.as_deref()), ("nodes", Some("n1")));
+        assert_eq!(
+            (t.resource.plural, t.name.as_deref()),
+            ("nodes", Some("n1"))
+        );
         let t = resource("/apis/metrics.k8s.io/v1beta1/namespaces/a/pods");
         assert_eq!(t.resource.kind, "PodMetrics");
     }
@@ -197,6 +237,9 @@ mod tests {
         ] {
             assert!(matches!(parse(path), Route::NotFound), "{path}");
         }
-        assert!(matches!(parse("/apis/apps/v1"), Route::Discovery(DiscoveryTarget::Resources { .. })));
+        assert!(matches!(
+            parse("/apis/apps/v1"),
+            Route::Discovery(DiscoveryTarget::Resources { .. })
+        ));
     }
 }

@@ -30,15 +30,27 @@ struct Column {
 }
 
 const fn col(name: &'static str) -> Column {
-    Column { name, kind: "string", priority: 0 }
+    Column {
+        name,
+        kind: "string",
+        priority: 0,
+    }
 }
 
 const fn wide(name: &'static str) -> Column {
-    Column { name, kind: "string", priority: 1 }
+    Column {
+        name,
+        kind: "string",
+        priority: 1,
+    }
 }
 
 const fn int(name: &'static str) -> Column {
-    Column { name, kind: "integer", priority: 0 }
+    Column {
+        name,
+        kind: "integer",
+        priority: 0,
+    }
 }
 
 /// A Table of `items` (with the list's metadata, if a list) and row objects as metadata.
@@ -47,7 +59,12 @@ pub fn render(resource: &ResourceType, items: &[Arc<Value>], meta: Option<&ListM
 }
 
 /// A Table of `items` with the given row objects.
-pub fn render_with(resource: &ResourceType, items: &[Arc<Value>], meta: Option<&ListMeta>, include: IncludeObject) -> Value {
+pub fn render_with(
+    resource: &ResourceType,
+    items: &[Arc<Value>],
+    meta: Option<&ListMeta>,
+    include: IncludeObject,
+) -> Value {
     let now = jiff::Timestamp::now();
     let (columns, printer) = printer(resource);
     let definitions: Vec<Value> = std::iter::once(&Column { name: "Name", kind: "string", priority: 0 })
@@ -130,11 +147,17 @@ fn int_at(obj: &Value, pointer: &str) -> i64 {
 }
 
 fn or_none(text: String) -> String {
-    if text.is_empty() { "<none>".to_string() } else { text }
+    if text.is_empty() {
+        "<none>".to_string()
+    } else {
+        text
+    }
 }
 
 fn array<'a>(obj: &'a Value, pointer: &str) -> &'a [Value] {
-    obj.pointer(pointer).and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    obj.pointer(pointer)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// `duration.HumanDuration` of the time since `timestamp` (`<unknown>` when absent).
@@ -163,7 +186,11 @@ pub fn human_duration(seconds: i64) -> String {
     let minutes = seconds / 60;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 180 {
         return format!("{minutes}m");
@@ -171,43 +198,69 @@ pub fn human_duration(seconds: i64) -> String {
     let hours = seconds / 3600;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
     }
     if hours < 24 * 365 * 8 {
         let days = (hours / 24) % 365;
-        return if days == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{days}d", hours / 24 / 365) };
+        return if days == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{days}d", hours / 24 / 365)
+        };
     }
     format!("{}y", hours / 24 / 365)
 }
 
 fn format_labels(map: Option<&Value>) -> String {
-    let Some(map) = map.and_then(Value::as_object) else { return "<none>".to_string() };
-    let mut pairs: Vec<String> = map.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
+    let Some(map) = map.and_then(Value::as_object) else {
+        return "<none>".to_string();
+    };
+    let mut pairs: Vec<String> = map
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
     pairs.sort();
     or_none(pairs.join(","))
 }
 
 /// A `metav1.LabelSelector` as `kubectl` prints it.
 fn format_selector(selector: Option<&Value>) -> String {
-    let Some(selector) = selector else { return "<none>".to_string() };
+    let Some(selector) = selector else {
+        return "<none>".to_string();
+    };
     let mut parts: Vec<String> = selector
         .get("matchLabels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
         .unwrap_or_default();
     for expression in array(selector, "/matchExpressions") {
         let key = text(expression, "/key");
-        let values: Vec<&str> = array(expression, "/values").iter().filter_map(Value::as_str).collect();
+        let values: Vec<&str> = array(expression, "/values")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         parts.push(match text(expression, "/operator").as_str() {
             "In" => format!("{key} in ({})", values.join(",")),
             "NotIn" => format!("{key} notin ({})", values.join(",")),
@@ -248,15 +301,25 @@ pub fn pod_status(pod: &Value) -> (String, usize, usize, i64, Option<String>) {
     let spec_containers = array(pod, "/spec/containers").len();
     let init_specs = array(pod, "/spec/initContainers");
     let restartable = |name: &str| {
-        init_specs.iter().any(|c| text(c, "/name") == name && text(c, "/restartPolicy") == "Always")
+        init_specs
+            .iter()
+            .any(|c| text(c, "/name") == name && text(c, "/restartPolicy") == "Always")
     };
-    let total = spec_containers + init_specs.iter().filter(|c| text(c, "/restartPolicy") == "Always").count();
+    let total = spec_containers
+        + init_specs
+            .iter()
+            .filter(|c| text(c, "/restartPolicy") == "Always")
+            .count();
     let mut restarts = 0;
     let mut ready = 0;
     let mut last_restart: Option<String> = None;
     let mut note_restart = |status: &Value| {
         let finished = text(status, "/lastState/terminated/finishedAt");
-        if !finished.is_empty() && last_restart.as_deref().is_none_or(|l| finished.as_str() > l) {
+        if !finished.is_empty()
+            && last_restart
+                .as_deref()
+                .is_none_or(|l| finished.as_str() > l)
+        {
             last_restart = Some(finished);
         }
     };
@@ -270,7 +333,9 @@ pub fn pod_status(pod: &Value) -> (String, usize, usize, i64, Option<String>) {
         if terminated.is_some() && int_at(status, "/state/terminated/exitCode") == 0 {
             continue;
         }
-        if restartable(&text(status, "/name")) && status.get("started").and_then(Value::as_bool) == Some(true) {
+        if restartable(&text(status, "/name"))
+            && status.get("started").and_then(Value::as_bool) == Some(true)
+        {
             if status.get("ready").and_then(Value::as_bool) == Some(true) {
                 ready += 1;
             }
@@ -283,7 +348,10 @@ pub fn pod_status(pod: &Value) -> (String, usize, usize, i64, Option<String>) {
             } else if int_at(status, "/state/terminated/signal") != 0 {
                 format!("Init:Signal:{}", int_at(status, "/state/terminated/signal"))
             } else {
-                format!("Init:ExitCode:{}", int_at(status, "/state/terminated/exitCode"))
+                format!(
+                    "Init:ExitCode:{}",
+                    int_at(status, "/state/terminated/exitCode")
+                )
             };
         } else if !waiting_reason.is_empty() && waiting_reason != "PodInitializing" {
             reason = format!("Init:{waiting_reason}");
@@ -321,7 +389,9 @@ pub fn pod_status(pod: &Value) -> (String, usize, usize, i64, Option<String>) {
                 } else {
                     format!("ExitCode:{}", int_at(status, "/state/terminated/exitCode"))
                 };
-            } else if status.get("ready").and_then(Value::as_bool) == Some(true) && status.pointer("/state/running").is_some() {
+            } else if status.get("ready").and_then(Value::as_bool) == Some(true)
+                && status.pointer("/state/running").is_some()
+            {
                 has_running = true;
                 ready += 1;
             }
@@ -330,7 +400,11 @@ pub fn pod_status(pod: &Value) -> (String, usize, usize, i64, Option<String>) {
             let pod_ready = array(pod, "/status/conditions")
                 .iter()
                 .any(|c| text(c, "/type") == "Ready" && text(c, "/status") == "True");
-            reason = if pod_ready { "Running".to_string() } else { "NotReady".to_string() };
+            reason = if pod_ready {
+                "Running".to_string()
+            } else {
+                "NotReady".to_string()
+            };
         }
     }
     let phase = text(pod, "/status/phase");
@@ -359,7 +433,9 @@ fn pod_cells(pod: &Value, now: jiff::Timestamp) -> Vec<Value> {
             .iter()
             .filter(|g| {
                 let kind = text(g, "/conditionType");
-                array(pod, "/status/conditions").iter().any(|c| text(c, "/type") == kind && text(c, "/status") == "True")
+                array(pod, "/status/conditions")
+                    .iter()
+                    .any(|c| text(c, "/type") == kind && text(c, "/status") == "True")
             })
             .count();
         format!("{satisfied}/{}", gates.len())
@@ -387,9 +463,14 @@ const DEPLOYMENT_COLUMNS: &[Column] = &[
 ];
 
 fn deployment_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let (containers, images) = containers_and_images(obj.pointer("/spec/template/spec").unwrap_or(&Value::Null));
+    let (containers, images) =
+        containers_and_images(obj.pointer("/spec/template/spec").unwrap_or(&Value::Null));
     vec![
-        json!(format!("{}/{}", int_at(obj, "/status/readyReplicas"), int_at(obj, "/spec/replicas"))),
+        json!(format!(
+            "{}/{}",
+            int_at(obj, "/status/readyReplicas"),
+            int_at(obj, "/spec/replicas")
+        )),
         json!(int_at(obj, "/status/updatedReplicas")),
         json!(int_at(obj, "/status/availableReplicas")),
         json!(object_age(obj, now)),
@@ -399,11 +480,19 @@ fn deployment_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-const REPLICASET_COLUMNS: &[Column] =
-    &[int("Desired"), int("Current"), int("Ready"), col("Age"), wide("Containers"), wide("Images"), wide("Selector")];
+const REPLICASET_COLUMNS: &[Column] = &[
+    int("Desired"),
+    int("Current"),
+    int("Ready"),
+    col("Age"),
+    wide("Containers"),
+    wide("Images"),
+    wide("Selector"),
+];
 
 fn replicaset_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let (containers, images) = containers_and_images(obj.pointer("/spec/template/spec").unwrap_or(&Value::Null));
+    let (containers, images) =
+        containers_and_images(obj.pointer("/spec/template/spec").unwrap_or(&Value::Null));
     vec![
         json!(int_at(obj, "/spec/replicas")),
         json!(int_at(obj, "/status/replicas")),
@@ -415,12 +504,18 @@ fn replicaset_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-const STATEFULSET_COLUMNS: &[Column] = &[col("Ready"), col("Age"), wide("Containers"), wide("Images")];
+const STATEFULSET_COLUMNS: &[Column] =
+    &[col("Ready"), col("Age"), wide("Containers"), wide("Images")];
 
 fn statefulset_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let (containers, images) = containers_and_images(obj.pointer("/spec/template/spec").unwrap_or(&Value::Null));
+    let (containers, images) =
+        containers_and_images(obj.pointer("/spec/template/spec").unwrap_or(&Value::Null));
     vec![
-        json!(format!("{}/{}", int_at(obj, "/status/readyReplicas"), int_at(obj, "/spec/replicas"))),
+        json!(format!(
+            "{}/{}",
+            int_at(obj, "/status/readyReplicas"),
+            int_at(obj, "/spec/replicas")
+        )),
         json!(object_age(obj, now)),
         json!(containers),
         json!(images),
@@ -441,14 +536,17 @@ const DAEMONSET_COLUMNS: &[Column] = &[
 ];
 
 fn daemonset_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let (containers, images) = containers_and_images(obj.pointer("/spec/template/spec").unwrap_or(&Value::Null));
+    let (containers, images) =
+        containers_and_images(obj.pointer("/spec/template/spec").unwrap_or(&Value::Null));
     vec![
         json!(int_at(obj, "/status/desiredNumberScheduled")),
         json!(int_at(obj, "/status/currentNumberScheduled")),
         json!(int_at(obj, "/status/numberReady")),
         json!(int_at(obj, "/status/updatedNumberScheduled")),
         json!(int_at(obj, "/status/numberAvailable")),
-        json!(format_labels(obj.pointer("/spec/template/spec/nodeSelector"))),
+        json!(format_labels(
+            obj.pointer("/spec/template/spec/nodeSelector")
+        )),
         json!(object_age(obj, now)),
         json!(containers),
         json!(images),
@@ -456,28 +554,50 @@ fn daemonset_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-const SERVICE_COLUMNS: &[Column] =
-    &[col("Type"), col("Cluster-IP"), col("External-IP"), col("Port(s)"), col("Age"), wide("Selector")];
+const SERVICE_COLUMNS: &[Column] = &[
+    col("Type"),
+    col("Cluster-IP"),
+    col("External-IP"),
+    col("Port(s)"),
+    col("Age"),
+    wide("Selector"),
+];
 
 fn load_balancer_addresses(obj: &Value) -> String {
     let addresses: Vec<String> = array(obj, "/status/loadBalancer/ingress")
         .iter()
         .map(|i| {
             let ip = text(i, "/ip");
-            if ip.is_empty() { text(i, "/hostname") } else { ip }
+            if ip.is_empty() {
+                text(i, "/hostname")
+            } else {
+                ip
+            }
         })
         .filter(|a| !a.is_empty())
         .collect();
     let joined = addresses.join(",");
-    if joined.len() > 16 { format!("{}...", &joined[..13]) } else { joined }
+    if joined.len() > 16 {
+        format!("{}...", &joined[..13])
+    } else {
+        joined
+    }
 }
 
 /// The EXTERNAL-IP column of `kubectl get svc`.
 pub fn service_external_ip(obj: &Value) -> String {
-    let external: Vec<String> = array(obj, "/spec/externalIPs").iter().filter_map(Value::as_str).map(str::to_string).collect();
+    let external: Vec<String> = array(obj, "/spec/externalIPs")
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
     match text(obj, "/spec/type").as_str() {
         "ClusterIP" | "NodePort" | "" => {
-            if external.is_empty() { "<none>".to_string() } else { external.join(",") }
+            if external.is_empty() {
+                "<none>".to_string()
+            } else {
+                external.join(",")
+            }
         }
         "LoadBalancer" => {
             let lb = load_balancer_addresses(obj);
@@ -485,7 +605,11 @@ pub fn service_external_ip(obj: &Value) -> String {
             if !lb.is_empty() {
                 all.push(lb);
             }
-            if all.is_empty() { "<pending>".to_string() } else { all.join(",") }
+            if all.is_empty() {
+                "<pending>".to_string()
+            } else {
+                all.join(",")
+            }
         }
         "ExternalName" => text(obj, "/spec/externalName"),
         _ => "<unknown>".to_string(),
@@ -497,7 +621,11 @@ fn service_ports(obj: &Value) -> String {
         .iter()
         .map(|p| {
             let protocol = text(p, "/protocol");
-            let protocol = if protocol.is_empty() { "TCP".to_string() } else { protocol };
+            let protocol = if protocol.is_empty() {
+                "TCP".to_string()
+            } else {
+                protocol
+            };
             let node_port = int_at(p, "/nodePort");
             if node_port > 0 {
                 format!("{}:{node_port}/{protocol}", int_at(p, "/port"))
@@ -535,7 +663,10 @@ const NODE_COLUMNS: &[Column] = &[
 /// The STATUS column of `kubectl get nodes`.
 pub fn node_status(node: &Value) -> String {
     let mut status = Vec::new();
-    match array(node, "/status/conditions").iter().find(|c| text(c, "/type") == "Ready") {
+    match array(node, "/status/conditions")
+        .iter()
+        .find(|c| text(c, "/type") == "Ready")
+    {
         Some(c) if text(c, "/status") == "True" => status.push("Ready".to_string()),
         Some(_) => status.push("NotReady".to_string()),
         None => status.push("Unknown".to_string()),
@@ -562,7 +693,10 @@ fn node_cells(node: &Value, now: jiff::Timestamp) -> Vec<Value> {
     roles.sort();
     roles.dedup();
     let address = |kind: &str| {
-        array(node, "/status/addresses").iter().find(|a| text(a, "/type") == kind).map(|a| text(a, "/address"))
+        array(node, "/status/addresses")
+            .iter()
+            .find(|a| text(a, "/type") == kind)
+            .map(|a| text(a, "/address"))
     };
     vec![
         json!(node_status(node)),
@@ -573,18 +707,28 @@ fn node_cells(node: &Value, now: jiff::Timestamp) -> Vec<Value> {
         json!(address("ExternalIP").unwrap_or_else(|| "<none>".to_string())),
         json!(or_unknown(text(node, "/status/nodeInfo/osImage"))),
         json!(or_unknown(text(node, "/status/nodeInfo/kernelVersion"))),
-        json!(or_unknown(text(node, "/status/nodeInfo/containerRuntimeVersion"))),
+        json!(or_unknown(text(
+            node,
+            "/status/nodeInfo/containerRuntimeVersion"
+        ))),
     ]
 }
 
 fn or_unknown(text: String) -> String {
-    if text.is_empty() { "<unknown>".to_string() } else { text }
+    if text.is_empty() {
+        "<unknown>".to_string()
+    } else {
+        text
+    }
 }
 
 const NAMESPACE_COLUMNS: &[Column] = &[col("Status"), col("Age")];
 
 fn namespace_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    vec![json!(text(obj, "/status/phase")), json!(object_age(obj, now))]
+    vec![
+        json!(text(obj, "/status/phase")),
+        json!(object_age(obj, now)),
+    ]
 }
 
 const EVENT_COLUMNS: &[Column] = &[
@@ -602,23 +746,51 @@ const EVENT_COLUMNS: &[Column] = &[
 
 fn event_cells(event: &Value, now: jiff::Timestamp) -> Vec<Value> {
     let first = text(event, "/firstTimestamp");
-    let first = if first.is_empty() { text(event, "/eventTime") } else { first };
-    let last = [text(event, "/series/lastObservedTime"), text(event, "/lastTimestamp"), text(event, "/eventTime")]
-        .into_iter()
-        .find(|t| !t.is_empty())
-        .unwrap_or_default();
-    let first_seen = if first.is_empty() { "<unknown>".to_string() } else { age(&first, now) };
-    let last_seen = if last.is_empty() { first_seen.clone() } else { age(&last, now) };
+    let first = if first.is_empty() {
+        text(event, "/eventTime")
+    } else {
+        first
+    };
+    let last = [
+        text(event, "/series/lastObservedTime"),
+        text(event, "/lastTimestamp"),
+        text(event, "/eventTime"),
+    ]
+    .into_iter()
+    .find(|t| !t.is_empty())
+    .unwrap_or_default();
+    let first_seen = if first.is_empty() {
+        "<unknown>".to_string()
+    } else {
+        age(&first, now)
+    };
+    let last_seen = if last.is_empty() {
+        first_seen.clone()
+    } else {
+        age(&last, now)
+    };
     let source = text(event, "/source/component");
-    let source = if source.is_empty() { text(event, "/reportingComponent") } else { source };
+    let source = if source.is_empty() {
+        text(event, "/reportingComponent")
+    } else {
+        source
+    };
     let host = text(event, "/source/host");
-    let source = if host.is_empty() { source } else { format!("{source}, {host}") };
+    let source = if host.is_empty() {
+        source
+    } else {
+        format!("{source}, {host}")
+    };
     let count = int_at(event, "/series/count").max(int_at(event, "/count"));
     vec![
         json!(last_seen),
         json!(text(event, "/type")),
         json!(text(event, "/reason")),
-        json!(format!("{}/{}", text(event, "/involvedObject/kind").to_lowercase(), text(event, "/involvedObject/name"))),
+        json!(format!(
+            "{}/{}",
+            text(event, "/involvedObject/kind").to_lowercase(),
+            text(event, "/involvedObject/name")
+        )),
         json!(text(event, "/involvedObject/fieldPath")),
         json!(source),
         json!(text(event, "/message").trim().to_string()),
@@ -652,51 +824,100 @@ fn endpoints_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     vec![json!(shown), json!(object_age(obj, now))]
 }
 
-const ENDPOINTSLICE_COLUMNS: &[Column] = &[col("AddressType"), col("Ports"), col("Endpoints"), col("Age")];
+const ENDPOINTSLICE_COLUMNS: &[Column] = &[
+    col("AddressType"),
+    col("Ports"),
+    col("Endpoints"),
+    col("Age"),
+];
 
 fn endpointslice_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let ports: Vec<String> = array(obj, "/ports").iter().map(|p| int_at(p, "/port").to_string()).collect();
+    let ports: Vec<String> = array(obj, "/ports")
+        .iter()
+        .map(|p| int_at(p, "/port").to_string())
+        .collect();
     let addresses: Vec<String> = array(obj, "/endpoints")
         .iter()
-        .flat_map(|e| array(e, "/addresses").iter().filter_map(Value::as_str).map(str::to_string))
+        .flat_map(|e| {
+            array(e, "/addresses")
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+        })
         .collect();
     let shown = if addresses.len() > 3 {
-        format!("{} + {} more...", addresses[..3].join(","), addresses.len() - 3)
+        format!(
+            "{} + {} more...",
+            addresses[..3].join(","),
+            addresses.len() - 3
+        )
     } else if addresses.is_empty() {
         "<unset>".to_string()
     } else {
         addresses.join(",")
     };
-    let ports = if ports.is_empty() { "<unset>".to_string() } else { ports.join(",") };
-    vec![json!(text(obj, "/addressType")), json!(ports), json!(shown), json!(object_age(obj, now))]
+    let ports = if ports.is_empty() {
+        "<unset>".to_string()
+    } else {
+        ports.join(",")
+    };
+    vec![
+        json!(text(obj, "/addressType")),
+        json!(ports),
+        json!(shown),
+        json!(object_age(obj, now)),
+    ]
 }
 
 const CONFIGMAP_COLUMNS: &[Column] = &[int("Data"), col("Age")];
 
 fn configmap_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let count = ["/data", "/binaryData"].iter().filter_map(|p| obj.pointer(p).and_then(Value::as_object)).map(|m| m.len()).sum::<usize>();
+    let count = ["/data", "/binaryData"]
+        .iter()
+        .filter_map(|p| obj.pointer(p).and_then(Value::as_object))
+        .map(|m| m.len())
+        .sum::<usize>();
     vec![json!(count), json!(object_age(obj, now))]
 }
 
 const SECRET_COLUMNS: &[Column] = &[col("Type"), int("Data"), col("Age")];
 
 fn secret_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let count = obj.pointer("/data").and_then(Value::as_object).map_or(0, |m| m.len());
-    vec![json!(text(obj, "/type")), json!(count), json!(object_age(obj, now))]
+    let count = obj
+        .pointer("/data")
+        .and_then(Value::as_object)
+        .map_or(0, |m| m.len());
+    vec![
+        json!(text(obj, "/type")),
+        json!(count),
+        json!(object_age(obj, now)),
+    ]
 }
 
 const SERVICEACCOUNT_COLUMNS: &[Column] = &[int("Secrets"), col("Age")];
 
 fn serviceaccount_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    vec![json!(array(obj, "/secrets").len()), json!(object_age(obj, now))]
+    vec![
+        json!(array(obj, "/secrets").len()),
+        json!(object_age(obj, now)),
+    ]
 }
 
-const PDB_COLUMNS: &[Column] = &[col("Min Available"), col("Max Unavailable"), int("Allowed Disruptions"), col("Age")];
+const PDB_COLUMNS: &[Column] = &[
+    col("Min Available"),
+    col("Max Unavailable"),
+    int("Allowed Disruptions"),
+    col("Age"),
+];
 
 fn pdb_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     let or_na = |pointer: &str| {
         let value = text(obj, pointer);
-        if value.is_empty() { "N/A".to_string() } else { value }
+        if value.is_empty() {
+            "N/A".to_string()
+        } else {
+            value
+        }
     };
     vec![
         json!(or_na("/spec/minAvailable")),
@@ -706,8 +927,14 @@ fn pdb_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-const HPA_COLUMNS: &[Column] =
-    &[col("Reference"), col("Targets"), int("MinPods"), int("MaxPods"), int("Replicas"), col("Age")];
+const HPA_COLUMNS: &[Column] = &[
+    col("Reference"),
+    col("Targets"),
+    int("MinPods"),
+    int("MaxPods"),
+    int("Replicas"),
+    col("Age"),
+];
 
 fn hpa_targets(obj: &Value) -> String {
     let mut shown = Vec::new();
@@ -727,9 +954,15 @@ fn hpa_targets(obj: &Value) -> String {
                 .and_then(|c| c.get("averageUtilization"))
                 .and_then(Value::as_i64)
                 .map_or("<unknown>".to_string(), |v| format!("{v}%"));
-            (current, format!("{}%", int_at(target, "/averageUtilization")))
+            (
+                current,
+                format!("{}%", int_at(target, "/averageUtilization")),
+            )
         } else {
-            let current = current.map(|c| text(c, "/averageValue")).filter(|v| !v.is_empty()).unwrap_or_else(|| "<unknown>".to_string());
+            let current = current
+                .map(|c| text(c, "/averageValue"))
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "<unknown>".to_string());
             (current, text(target, "/averageValue"))
         };
         shown.push(format!("{name}: {current}/{wanted}"));
@@ -738,9 +971,16 @@ fn hpa_targets(obj: &Value) -> String {
 }
 
 fn hpa_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let min = obj.pointer("/spec/minReplicas").and_then(Value::as_i64).unwrap_or(1);
+    let min = obj
+        .pointer("/spec/minReplicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     vec![
-        json!(format!("{}/{}", text(obj, "/spec/scaleTargetRef/kind"), text(obj, "/spec/scaleTargetRef/name"))),
+        json!(format!(
+            "{}/{}",
+            text(obj, "/spec/scaleTargetRef/kind"),
+            text(obj, "/spec/scaleTargetRef/name")
+        )),
         json!(hpa_targets(obj)),
         json!(min),
         json!(int_at(obj, "/spec/maxReplicas")),
@@ -752,24 +992,53 @@ fn hpa_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
 const QUOTA_COLUMNS: &[Column] = &[col("Age"), col("Request"), col("Limit")];
 
 fn quota_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let hard = obj.pointer("/status/hard").and_then(Value::as_object).cloned().unwrap_or_default();
+    let hard = obj
+        .pointer("/status/hard")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let mut names: Vec<&String> = hard.keys().collect();
     names.sort();
     let mut requests = Vec::new();
     let mut limits = Vec::new();
     for name in names {
         let used = text(obj, &format!("/status/used/{}", name.replace('/', "~1")));
-        let entry = format!("{name}: {}/{}", if used.is_empty() { "0".to_string() } else { used }, hard[name].as_str().unwrap_or(""));
-        if name.starts_with("limits") { limits.push(entry) } else { requests.push(entry) }
+        let entry = format!(
+            "{name}: {}/{}",
+            if used.is_empty() {
+                "0".to_string()
+            } else {
+                used
+            },
+            hard[name].as_str().unwrap_or("")
+        );
+        if name.starts_with("limits") {
+            limits.push(entry)
+        } else {
+            requests.push(entry)
+        }
     }
-    vec![json!(object_age(obj, now)), json!(requests.join(", ")), json!(limits.join(", "))]
+    vec![
+        json!(object_age(obj, now)),
+        json!(requests.join(", ")),
+        json!(limits.join(", ")),
+    ]
 }
 
 fn condition_status(obj: &Value, kind: &str) -> String {
-    array(obj, "/status/conditions").iter().find(|c| text(c, "/type") == kind).map(|c| text(c, "/status")).unwrap_or_default()
+    array(obj, "/status/conditions")
+        .iter()
+        .find(|c| text(c, "/type") == kind)
+        .map(|c| text(c, "/status"))
+        .unwrap_or_default()
 }
 
-const GATEWAYCLASS_COLUMNS: &[Column] = &[col("Controller"), col("Accepted"), col("Age"), wide("Description")];
+const GATEWAYCLASS_COLUMNS: &[Column] = &[
+    col("Controller"),
+    col("Accepted"),
+    col("Age"),
+    wide("Description"),
+];
 
 fn gatewayclass_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     vec![
@@ -783,7 +1052,10 @@ fn gatewayclass_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
 const GATEWAY_COLUMNS: &[Column] = &[col("Class"), col("Address"), col("Programmed"), col("Age")];
 
 fn gateway_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let addresses: Vec<String> = array(obj, "/status/addresses").iter().map(|a| text(a, "/value")).collect();
+    let addresses: Vec<String> = array(obj, "/status/addresses")
+        .iter()
+        .map(|a| text(a, "/value"))
+        .collect();
     vec![
         json!(text(obj, "/spec/gatewayClassName")),
         json!(addresses.join(",")),
@@ -795,11 +1067,18 @@ fn gateway_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
 const HTTPROUTE_COLUMNS: &[Column] = &[col("Hostnames"), col("Age")];
 
 fn httproute_cells(obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
-    let hostnames = obj.pointer("/spec/hostnames").map(Value::to_string).unwrap_or_default();
+    let hostnames = obj
+        .pointer("/spec/hostnames")
+        .map(Value::to_string)
+        .unwrap_or_default();
     vec![json!(hostnames), json!(object_age(obj, now))]
 }
 
-const DEFAULT_COLUMNS: &[Column] = &[Column { name: "Created At", kind: "date", priority: 0 }];
+const DEFAULT_COLUMNS: &[Column] = &[Column {
+    name: "Created At",
+    kind: "date",
+    priority: 0,
+}];
 
 fn default_cells(obj: &Value, _now: jiff::Timestamp) -> Vec<Value> {
     vec![json!(text(obj, "/metadata/creationTimestamp"))]
@@ -835,7 +1114,10 @@ mod tests {
                 {"name": "b", "ready": false, "restartCount": 4, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
                  "lastState": {"terminated": {"finishedAt": "2020-01-01T00:00:00Z"}}}]}});
         let (reason, ready, total, restarts, last) = pod_status(&crash);
-        assert_eq!((reason.as_str(), ready, total, restarts), ("CrashLoopBackOff", 1, 2, 4));
+        assert_eq!(
+            (reason.as_str(), ready, total, restarts),
+            ("CrashLoopBackOff", 1, 2, 4)
+        );
         assert_eq!(last.as_deref(), Some("2020-01-01T00:00:00Z"));
         let mut deleting = crash.clone();
         deleting["metadata"] = json!({"deletionTimestamp": "2020-01-01T00:00:00Z"});
@@ -859,9 +1141,11 @@ mod tests {
     #[test]
     fn table_shape() {
         let rt = resources::by_plural("deployments").unwrap();
-        let obj = Arc::new(json!({"metadata": {"name": "web", "creationTimestamp": "2020-01-01T00:00:00Z"},
+        let obj = Arc::new(
+            json!({"metadata": {"name": "web", "creationTimestamp": "2020-01-01T00:00:00Z"},
             "spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
-            "status": {"readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2}}));
+            "status": {"readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2}}),
+        );
         let table = render(rt, &[obj], None);
         assert_eq!(table["kind"], "Table");
         assert_eq!(table["columnDefinitions"][1]["name"], "Ready");

@@ -49,8 +49,13 @@ struct WatchSpec {
 
 impl WatchSpec {
     fn selects(&self, obj: &Value) -> bool {
-        self.namespace.as_deref().is_none_or(|ns| ns == str_at(obj, "namespace"))
-            && self.name.as_deref().is_none_or(|name| name == str_at(obj, "name"))
+        self.namespace
+            .as_deref()
+            .is_none_or(|ns| ns == str_at(obj, "namespace"))
+            && self
+                .name
+                .as_deref()
+                .is_none_or(|name| name == str_at(obj, "name"))
             && self.labels.matches(obj)
             && self.fields.matches(self.resource.plural, obj)
     }
@@ -67,7 +72,8 @@ impl WatchSpec {
             }
             _ => obj.clone(),
         };
-        let mut out = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+        let mut out =
+            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
         out.push(b'\n');
         Bytes::from(out)
     }
@@ -92,7 +98,11 @@ pub fn serve(call: &Call<'_>) -> Response {
         None | Some("0") => None,
         Some(rv) => match rv.parse::<u64>() {
             Ok(rv) => Some(rv),
-            Err(_) => return error_response(&ApiError::bad_request(format!("invalid resource version: {rv}"))),
+            Err(_) => {
+                return error_response(&ApiError::bad_request(format!(
+                    "invalid resource version: {rv}"
+                )));
+            }
         },
     };
     let spec = WatchSpec {
@@ -102,22 +112,41 @@ pub fn serve(call: &Call<'_>) -> Response {
         namespace: call.namespace().map(str::to_string),
         labels: query.label_selector.clone(),
         fields: query.field_selector.clone(),
-        name: call.target.name.clone().or_else(|| query.field_selector.required_name().map(str::to_string)),
+        name: call
+            .target
+            .name
+            .clone()
+            .or_else(|| query.field_selector.required_name().map(str::to_string)),
         table: call.wants_table.then_some(query.include_object),
         bookmarks: query.allow_watch_bookmarks,
     };
-    let timeout = query.timeout_seconds.map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+    let timeout = query
+        .timeout_seconds
+        .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
     let send_initial = query.send_initial_events.unwrap_or(start.is_none());
-    let initial_end_bookmark = query.send_initial_events == Some(true) && query.allow_watch_bookmarks;
+    let initial_end_bookmark =
+        query.send_initial_events == Some(true) && query.allow_watch_bookmarks;
     let drop_after = call.app.faults.watch_drop_after();
     let (sender, receiver) = mpsc::channel::<Bytes>(256);
-    let plan = Plan { start, send_initial, initial_end_bookmark, timeout, drop_after };
+    let plan = Plan {
+        start,
+        send_initial,
+        initial_end_bookmark,
+        timeout,
+        drop_after,
+    };
     tokio::spawn(run(spec, plan, sender));
     let stream = futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (Ok::<_, Infallible>(chunk), receiver))
+        receiver
+            .recv()
+            .await
+            .map(|chunk| (Ok::<_, Infallible>(chunk), receiver))
     });
     let mut response = Response::new(Body::from_stream(stream));
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -137,7 +166,13 @@ struct Plan {
 
 /// Sends lines until the client goes away, the timeout passes or the fault drops the watch.
 async fn run(spec: WatchSpec, plan: Plan, sender: mpsc::Sender<Bytes>) {
-    let Plan { start, send_initial, initial_end_bookmark, timeout, drop_after } = plan;
+    let Plan {
+        start,
+        send_initial,
+        initial_end_bookmark,
+        timeout,
+        drop_after,
+    } = plan;
     let deadline = Instant::now() + timeout;
     let mut changes = spec.store.changes();
     changes.borrow_and_update();
@@ -147,7 +182,12 @@ async fn run(spec: WatchSpec, plan: Plan, sender: mpsc::Sender<Bytes>) {
         Some(rv) => {
             if spec.filtered() {
                 let (objects, _) = spec.store.list_shared(&spec.key, spec.namespace.as_deref());
-                visible.extend(objects.iter().filter(|o| spec.selects(o)).map(|o| identity(o)));
+                visible.extend(
+                    objects
+                        .iter()
+                        .filter(|o| spec.selects(o))
+                        .map(|o| identity(o)),
+                );
             }
             rv
         }
@@ -181,7 +221,9 @@ async fn run(spec: WatchSpec, plan: Plan, sender: mpsc::Sender<Bytes>) {
             Ok(events) => {
                 for event in events {
                     last = event.resource_version;
-                    let Some(kind) = classify(&spec, &event, &mut visible) else { continue };
+                    let Some(kind) = classify(&spec, &event, &mut visible) else {
+                        continue;
+                    };
                     if sender.send(spec.line(kind, &event.object)).await.is_err() {
                         return;
                     }
@@ -211,12 +253,20 @@ fn identity(obj: &Value) -> String {
 }
 
 /// The event type this watch reports for a stored change, if any.
-fn classify(spec: &WatchSpec, event: &StoredEvent, visible: &mut HashSet<String>) -> Option<&'static str> {
+fn classify(
+    spec: &WatchSpec,
+    event: &StoredEvent,
+    visible: &mut HashSet<String>,
+) -> Option<&'static str> {
     if *event.plural != *spec.key {
         return None;
     }
     let obj = &event.object;
-    if spec.namespace.as_deref().is_some_and(|ns| ns != str_at(obj, "namespace")) {
+    if spec
+        .namespace
+        .as_deref()
+        .is_some_and(|ns| ns != str_at(obj, "namespace"))
+    {
         return None;
     }
     if !spec.filtered() {
@@ -228,7 +278,11 @@ fn classify(spec: &WatchSpec, event: &StoredEvent, visible: &mut HashSet<String>
     match event.kind {
         EventType::Deleted => visible.remove(&id).then_some("DELETED"),
         EventType::Added | EventType::Modified => match (was, selected) {
-            (true, true) => Some(if event.kind == EventType::Added { "ADDED" } else { "MODIFIED" }),
+            (true, true) => Some(if event.kind == EventType::Added {
+                "ADDED"
+            } else {
+                "MODIFIED"
+            }),
             (false, true) => {
                 visible.insert(id);
                 Some("ADDED")
