@@ -216,3 +216,69 @@ async fn statefulset_completes_at_its_update_revision() {
     );
     assert!(outcome.elapsed() >= Duration::from_millis(150));
 }
+
+/// A client of a scenario cluster of the test cluster crate.
+async fn scenario_client(name: &str) -> (testcluster::TestCluster, kube::Client) {
+    let cluster = testcluster::scenarios::start(name, true).await.unwrap();
+    let url = cluster.url().parse().unwrap();
+    let client = kube::Client::try_from(kube::Config::new(url)).unwrap();
+    (cluster, client)
+}
+
+/// Patches the proxy container's memory of `gateway-proxy` (and a template annotation, so
+/// that every call makes a new revision).
+async fn set_proxy_memory(client: &kube::Client, memory: &str) {
+    let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+        kube::Api::namespaced(client.clone(), "gateway");
+    let patch = json!({"spec": {"template": {
+        "metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": jiff::Timestamp::now().to_string()}},
+        "spec": {"containers": [{"name": "proxy", "resources": {
+            "requests": {"memory": memory}, "limits": {"memory": memory}}}]}}}});
+    api.patch(
+        "gateway-proxy",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Strategic(&patch),
+    )
+    .await
+    .unwrap();
+}
+
+fn gateway_follower(client: &kube::Client) -> RolloutFollower {
+    RolloutFollower::new(
+        client.clone(),
+        "gateway",
+        WorkloadKind::Deployment,
+        "gateway-proxy",
+    )
+    .timeout(Some(Duration::from_secs(60)))
+    .progress(true)
+}
+
+#[tokio::test]
+async fn test_cluster_rollout_with_enough_memory_completes() {
+    let (cluster, client) = scenario_client("gateway-oom").await;
+    set_proxy_memory(&client, "1Gi").await;
+    let outcome = gateway_follower(&client).follow().await.unwrap();
+    assert!(outcome.is_complete(), "{outcome}");
+    assert!(
+        matches!(outcome, RolloutOutcome::Complete { revision: Some(ref r), .. } if r == "2"),
+        "{outcome:?}"
+    );
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn test_cluster_rollout_that_still_ooms_fails_with_the_cause() {
+    let (cluster, client) = scenario_client("gateway-oom").await;
+    set_proxy_memory(&client, "600Mi").await;
+    let outcome = gateway_follower(&client).follow().await.unwrap();
+    let RolloutOutcome::Failed { cause, .. } = &outcome else {
+        panic!("expected Failed, got {outcome:?}");
+    };
+    assert_eq!(cause.kind(), "oom-killed", "{cause}");
+    assert!(
+        cause.to_string().contains("container proxy was OOMKilled"),
+        "{cause}"
+    );
+    cluster.shutdown().await;
+}

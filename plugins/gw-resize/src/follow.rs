@@ -195,7 +195,7 @@ pub async fn follow_and_rollback(
                 Err(e) => return Err(e),
             };
             if table {
-                let text = format!("rollback {back}");
+                let text = format!("after the rollback, {back}");
                 let painted = if back.is_complete() {
                     style.ok(&text)
                 } else {

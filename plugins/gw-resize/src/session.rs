@@ -255,16 +255,14 @@ impl<'a> Session<'a> {
             if dry_run == DryRun::None && interrupt.is_none() {
                 interrupt = Some(Interrupt::take());
             }
-            if template.is_none()
-                && let Some(body) = crate::patch::template_patch(&plan)
-            {
-                match patcher.template(&plan, &body).await? {
-                    Sent::Done(w) => {
+            if template.is_none() && plan.changes_template() {
+                match self.send_template(&patcher, &plan).await? {
+                    Attempt::Done(w) => {
                         template = Some(w);
                         template_plan = Some(plan.clone());
                     }
-                    Sent::Conflict(msg) => {
-                        workload = self.conflict(&plan, &msg, attempts).await?;
+                    Attempt::Changed(fresh, msg) => {
+                        workload = self.changed(&plan, fresh, &msg, attempts)?;
                         continue;
                     }
                 }
@@ -274,11 +272,11 @@ impl<'a> Session<'a> {
                 _ => plan.resource_version.clone(),
             };
             let mut scale = None;
-            if let Some(body) = crate::patch::scale_patch(&plan, &rv) {
-                match patcher.scale(&plan, &body).await? {
-                    Sent::Done(s) => scale = Some(s),
-                    Sent::Conflict(msg) => {
-                        workload = self.conflict(&plan, &msg, attempts).await?;
+            if plan.changes_replicas() {
+                match self.send_scale(&patcher, &plan, rv).await? {
+                    Attempt::Done(s) => scale = Some(s),
+                    Attempt::Changed(fresh, msg) => {
+                        workload = self.changed(&plan, fresh, &msg, attempts)?;
                         if template.is_some() && dry_run == DryRun::None {
                             request = request.replicas_only();
                         }
@@ -307,10 +305,10 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// After a 409: says so, gives up after [`MAX_ATTEMPTS`], else re-reads the workload.
-    async fn conflict(&self, plan: &Plan, msg: &str, attempts: u32) -> Result<Workload> {
+    /// After the spec changed under a patch: says so, and gives up after [`MAX_ATTEMPTS`].
+    fn changed(&self, plan: &Plan, fresh: Workload, msg: &str, attempts: u32) -> Result<Workload> {
         eprintln!(
-            "{} changed since it was read ({msg}): reading it again and planning anew",
+            "{} changed since it was read ({msg}): planning anew from the new version",
             plan.reference()
         );
         if attempts >= MAX_ATTEMPTS {
@@ -319,8 +317,88 @@ impl<'a> Session<'a> {
                 plan.reference()
             )));
         }
+        Ok(fresh)
+    }
+
+    /// Re-reads the workload after a 409.
+    async fn reread(&self, plan: &Plan) -> Result<Workload> {
         fetch::workload(&self.client, &plan.namespace, plan.kind, &plan.name).await
     }
+
+    /// Sends the template patch. A 409 whose re-read shows the same template (only the
+    /// status moved, as it does all through a rollout) is re-sent with the new
+    /// resourceVersion; a different template ends the attempt for a new plan.
+    async fn send_template(&self, patcher: &Patcher, plan: &Plan) -> Result<Attempt<Workload>> {
+        let mut plan = plan.clone();
+        for retry in 0..STATUS_RETRIES {
+            let Some(body) = crate::patch::template_patch(&plan) else {
+                break;
+            };
+            match patcher.template(&plan, &body).await? {
+                Sent::Done(w) => return Ok(Attempt::Done(w)),
+                Sent::Conflict(msg) => {
+                    let fresh = self.reread(&plan).await?;
+                    if fresh.template() != Some(&plan.old_template) {
+                        return Ok(Attempt::Changed(fresh, msg));
+                    }
+                    plan.resource_version = fresh.resource_version().to_string();
+                    tokio::time::sleep(status_backoff(retry)).await;
+                }
+            }
+        }
+        Err(status_churn(&plan))
+    }
+
+    /// Sends the scale patch, re-sent like [`Session::send_template`] while the replica
+    /// count itself stays as planned.
+    async fn send_scale(
+        &self,
+        patcher: &Patcher,
+        plan: &Plan,
+        rv: String,
+    ) -> Result<Attempt<Scale>> {
+        let mut rv = rv;
+        for retry in 0..STATUS_RETRIES {
+            let Some(body) = crate::patch::scale_patch(plan, &rv) else {
+                break;
+            };
+            match patcher.scale(plan, &body).await? {
+                Sent::Done(s) => return Ok(Attempt::Done(s)),
+                Sent::Conflict(msg) => {
+                    let fresh = self.reread(plan).await?;
+                    if fresh.replicas() != plan.current_replicas {
+                        return Ok(Attempt::Changed(fresh, msg));
+                    }
+                    rv = fresh.resource_version().to_string();
+                    tokio::time::sleep(status_backoff(retry)).await;
+                }
+            }
+        }
+        Err(status_churn(plan))
+    }
+}
+
+/// How often a patch is re-sent at once when only the workload's status moved.
+const STATUS_RETRIES: u32 = 10;
+
+/// 20ms, 40ms, ... up to 640ms between re-sends through status churn.
+fn status_backoff(retry: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(20 << retry.min(5))
+}
+
+fn status_churn(plan: &Plan) -> Error {
+    Error::Conflict(format!(
+        "the status of {} kept changing: the patch was refused {STATUS_RETRIES} times (nothing was overwritten); try again",
+        plan.reference()
+    ))
+}
+
+/// What sending one patch ended with.
+enum Attempt<T> {
+    /// Accepted (or validated, in a server dry run).
+    Done(T),
+    /// The spec changed since the plan: the fresh object and the server's message.
+    Changed(Workload, String),
 }
 
 /// True when the re-read object differs in what the change is about (so the new plan

@@ -262,7 +262,11 @@ mod tests {
         );
         let crashing = json!({"observedGeneration": 3, "replicas": 4, "updatedReplicas": 4,
                               "availableReplicas": 0});
-        assert_eq!(base(crashing, json!({})).rollout_in_progress(), None, "unavailable is not rolling");
+        assert_eq!(
+            base(crashing, json!({})).rollout_in_progress(),
+            None,
+            "unavailable is not rolling"
+        );
         let unseen = json!({"observedGeneration": 2});
         assert!(
             base(unseen, json!({}))

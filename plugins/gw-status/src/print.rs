@@ -506,7 +506,11 @@ fn write_probes(w: &mut dyn Write, r: &Report, o: PrintOptions) -> io::Result<()
     for p in &r.probes {
         t.row([
             p.endpoint.clone(),
-            if p.ok { "yes".into() } else { "NO".into() },
+            match (p.asked, p.ok) {
+                (false, _) => "not asked".into(),
+                (true, true) => "yes".into(),
+                (true, false) => "NO".into(),
+            },
             cut(&p.answer, o.wide),
         ]);
     }

@@ -445,6 +445,8 @@ pub struct LogReport {
 pub struct ProbeReport {
     /// `namespace/service:port/path`.
     pub endpoint: String,
+    /// Whether the API server proxied the request at all.
+    pub asked: bool,
     /// 2xx.
     pub ok: bool,
     /// The body's first line or the error.
@@ -513,10 +515,11 @@ pub fn build(
             .iter()
             .map(|p| ProbeReport {
                 endpoint: format!("{}/{}:{}{}", p.namespace, p.service, p.port, p.path),
+                asked: !matches!(p.outcome, ProbeOutcome::NotProxied(_)),
                 ok: matches!(p.outcome, ProbeOutcome::Answered(_)),
                 answer: match &p.outcome {
                     ProbeOutcome::Answered(text) | ProbeOutcome::Failed(text) => text.clone(),
-                    ProbeOutcome::NotProxied(text) => format!("not asked: {text}"),
+                    ProbeOutcome::NotProxied(text) => text.clone(),
                 },
             })
             .collect(),

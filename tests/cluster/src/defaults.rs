@@ -31,16 +31,16 @@ pub fn apply(resource: &ResourceType, obj: &mut Value) {
                 set_default(spec, "revisionHistoryLimit", json!(10));
                 set_default(spec, "progressDeadlineSeconds", json!(600));
                 set_default(spec, "strategy", json!({"type": "RollingUpdate"}));
-                if let Some(strategy) = spec.get_mut("strategy").and_then(Value::as_object_mut) {
-                    if strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate") {
-                        set_default(strategy, "rollingUpdate", json!({}));
-                        if let Some(rolling) = strategy
-                            .get_mut("rollingUpdate")
-                            .and_then(Value::as_object_mut)
-                        {
-                            set_default(rolling, "maxUnavailable", json!("25%"));
-                            set_default(rolling, "maxSurge", json!("25%"));
-                        }
+                if let Some(strategy) = spec.get_mut("strategy").and_then(Value::as_object_mut)
+                    && strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate")
+                {
+                    set_default(strategy, "rollingUpdate", json!({}));
+                    if let Some(rolling) = strategy
+                        .get_mut("rollingUpdate")
+                        .and_then(Value::as_object_mut)
+                    {
+                        set_default(rolling, "maxUnavailable", json!("25%"));
+                        set_default(rolling, "maxSurge", json!("25%"));
                     }
                 }
             }

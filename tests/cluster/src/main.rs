@@ -1,10 +1,14 @@
-//! `test-cluster`: runs the test API server until interrupted.
+//! `test-cluster`: runs the test API server until interrupted, optionally holding a runbook
+//! scenario; `apply` writes a scenario into another cluster.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
-use testcluster::TestCluster;
+use testcluster::controllers::{Controllers, Rules};
+use testcluster::{TestCluster, apply, scenarios};
 
 /// A stateful Kubernetes test API server on 127.0.0.1.
 #[derive(Parser)]
@@ -27,7 +31,22 @@ enum Command {
         /// Print only the URL, then "ready".
         #[arg(long)]
         print_url: bool,
+        /// Load this scenario (see `test-cluster scenarios`) and run its controllers; without
+        /// one the cluster starts empty, its controllers running with the default rules.
+        #[arg(long)]
+        scenario: Option<String>,
     },
+    /// Write a scenario's objects, statuses included, into the cluster of a kubeconfig.
+    Apply {
+        /// The scenario to apply.
+        #[arg(long)]
+        scenario: String,
+        /// The kubeconfig of the target cluster (default: KUBECONFIG or ~/.kube/config).
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+    },
+    /// List the scenarios.
+    Scenarios,
 }
 
 fn main() -> ExitCode {
@@ -52,12 +71,43 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let Command::Serve {
-        port,
-        kubeconfig,
-        print_url,
-    } = cli.command;
-    let cluster = TestCluster::start_on(port, Vec::new(), None, true).await?;
+    let (port, kubeconfig, print_url, scenario) = match cli.command {
+        Command::Serve {
+            port,
+            kubeconfig,
+            print_url,
+            scenario,
+        } => (port, kubeconfig, print_url, scenario),
+        Command::Apply {
+            scenario,
+            kubeconfig,
+        } => {
+            let client = apply::client(kubeconfig.as_deref()).await?;
+            let summary = apply::apply(&scenario, client, &mut std::io::stdout().lock()).await?;
+            println!(
+                "{} created, {} configured, {} skipped",
+                summary.created, summary.configured, summary.skipped
+            );
+            return Ok(());
+        }
+        Command::Scenarios => {
+            for name in scenarios::names() {
+                println!("{name:<24} {}", scenarios::load(name)?.description);
+            }
+            println!(
+                "{:<24} generated cluster for benchmarks",
+                "large:<services>:<pods>"
+            );
+            return Ok(());
+        }
+    };
+    let cluster = match &scenario {
+        Some(name) => scenarios::start_on(port, name, true).await?,
+        None => {
+            let controllers = Arc::new(Controllers::new(Rules::default()));
+            TestCluster::start_on(port, Vec::new(), Some(controllers), true).await?
+        }
+    };
     if let Some(path) = &kubeconfig {
         cluster.write_kubeconfig(path)?;
     }

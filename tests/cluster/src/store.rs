@@ -126,7 +126,7 @@ impl Default for Store {
 }
 
 /// How many changes the history keeps by default (watches from older versions get 410 Gone).
-pub const DEFAULT_HISTORY: usize = 200_000;
+pub const DEFAULT_HISTORY: usize = 10_000;
 
 impl Store {
     /// An empty store with the default history window.
@@ -419,13 +419,12 @@ impl Store {
             )));
         }
         keep_server_metadata(&current, &mut next, ns);
-        if next.get("spec") != current.get("spec") {
-            if let Some(generation) = current
+        if next.get("spec") != current.get("spec")
+            && let Some(generation) = current
                 .pointer("/metadata/generation")
                 .and_then(Value::as_i64)
-            {
-                metadata_mut(&mut next).insert("generation".into(), json!(generation + 1));
-            }
+        {
+            metadata_mut(&mut next).insert("generation".into(), json!(generation + 1));
         }
         if next == *current {
             return Ok(next);

@@ -89,10 +89,10 @@ pub fn validate(resource: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     if !name.is_empty() {
         causes.extend(validate_name(resource, name));
     }
-    if let Some(path) = pod_spec_path(resource) {
-        if let Some(spec) = obj.pointer(&pointer_of(path)) {
-            causes.extend(validate_pod_spec(spec, path));
-        }
+    if let Some(path) = pod_spec_path(resource)
+        && let Some(spec) = obj.pointer(&pointer_of(path))
+    {
+        causes.extend(validate_pod_spec(spec, path));
     }
     if causes.is_empty() {
         Ok(())
@@ -161,14 +161,14 @@ fn validate_resources(resources: &Value, container_path: &str) -> Vec<FieldCause
     let limits = parse_all(resources.get("limits"), &limits_field, &mut causes);
     let requests = parse_all(resources.get("requests"), &requests_field, &mut causes);
     for (name, request) in &requests {
-        if let Some((_, limit)) = limits.iter().find(|(l, _)| l == name) {
-            if request > limit {
-                causes.push(FieldCause::invalid(
-                    requests_field.clone(),
-                    &Value::String(request.to_string()),
-                    &format!("must be less than or equal to {name} limit of {limit}"),
-                ));
-            }
+        if let Some((_, limit)) = limits.iter().find(|(l, _)| l == name)
+            && request > limit
+        {
+            causes.push(FieldCause::invalid(
+                requests_field.clone(),
+                &Value::String(request.to_string()),
+                &format!("must be less than or equal to {name} limit of {limit}"),
+            ));
         }
     }
     causes
@@ -217,12 +217,13 @@ pub fn canonicalize_quantities(resource: &ResourceType, obj: &mut Value) {
     for pointer in maps {
         if let Some(map) = obj.pointer_mut(&pointer).and_then(Value::as_object_mut) {
             for value in map.values_mut() {
-                if let Some(canonical) = value.as_str().and_then(crate::quantity::canonicalize) {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => continue,
+                };
+                if let Some(canonical) = crate::quantity::canonicalize(&text) {
                     *value = Value::String(canonical);
-                } else if value.is_number() {
-                    if let Some(canonical) = crate::quantity::canonicalize(&value.to_string()) {
-                        *value = Value::String(canonical);
-                    }
                 }
             }
         }

@@ -235,7 +235,7 @@ async fn runbook_002_route_problems_are_read_by_condition_type() {
 #[tokio::test]
 async fn healthy_cluster_exits_0() {
     let env = Env::start("healthy").await;
-    let out = run(env.plugin(BIN)).await;
+    let out = run(&mut env.plugin(BIN)).await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -299,7 +299,7 @@ async fn exit_codes_follow_fail_on_ignore_and_errors() {
     env.cluster
         .rbac()
         .forbid(testcluster::rbac::ForbidRule::new("list", "nodes"));
-    let out = run_code(vec!["gateway-proxy"]).await;
+    let out = run_code(vec!["gateway-proxy", "-n", "gateway"]).await;
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).starts_with("error: forbidden: cannot list nodes"),
@@ -360,6 +360,7 @@ async fn watch_prints_again_when_a_pod_changes() {
 #[ignore = "benchmark: prints figures, asserts nothing about time"]
 async fn benchmark_against_runbook_000_kubectl_sequence() {
     let env = Env::start("gateway-oom").await;
+    e2e::ensure_built();
     env.cluster.faults().set_latency(Duration::from_millis(20));
 
     let start = Instant::now();
@@ -438,4 +439,19 @@ async fn benchmark_against_runbook_000_kubectl_sequence() {
         "runbook 000 by hand:     {:>6} ms, {kubectl_requests} requests (6 kubectl commands)",
         theirs.as_millis()
     );
+}
+
+#[tokio::test]
+#[ignore = "debug"]
+async fn zz_debug_print() {
+    for (scenario, args) in [
+        ("gateway-pending", vec!["gateway-proxy", "-n", "gateway"]),
+        ("istio-outage", vec!["istio", "--logs"]),
+        ("nantian-gateway", vec!["nantian", "--logs", "--probe"]),
+        ("healthy", vec![]),
+    ] {
+        let env = Env::start(scenario).await;
+        let out = run(env.plugin(BIN).args(&args)).await;
+        println!("=== {scenario} {args:?} exit {:?}\n{}\n{}", out.status.code(), stdout(&out), stderr(&out));
+    }
 }

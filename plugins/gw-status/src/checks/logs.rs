@@ -105,7 +105,7 @@ pub struct Hit {
     pub target: Option<String>,
 }
 
-const SAMPLE_CHARS: usize = 240;
+const SAMPLE_CHARS: usize = 160;
 
 /// Scans a log for every signature: counts and the first line of each.
 pub fn scan(text: &str) -> Vec<Hit> {

@@ -7,7 +7,7 @@ use runbook::Finding;
 use runbook::pods::{
     ContainerSummary, PodSummary, SchedulingCause, SchedulingFailure, parse_failed_scheduling,
 };
-use runbook::quantity::fmt_bytes;
+use runbook::quantity::{fmt_bytes, fmt_cpu};
 
 use crate::fetch::Fetched;
 use crate::hints;
@@ -232,7 +232,7 @@ fn pending(c: &ComponentView<'_>, s: &PodSummary, f: &Fetched) -> Option<Finding
     };
     let failure = parse_failed_scheduling(&message);
     let (text, hint) = match &failure {
-        Some(fail) => (fail.summary(), scheduling_hint(c, fail, &f.nodes)),
+        Some(fail) => (fail.summary(), scheduling_hint(c, s, fail, f)),
         None => (
             one_line(&message),
             "kubectl describe pod shows the scheduler's full answer".to_string(),
@@ -247,7 +247,13 @@ fn pending(c: &ComponentView<'_>, s: &PodSummary, f: &Fetched) -> Option<Finding
 }
 
 /// What to do about the first cause of a scheduling failure, naming the nodes concerned.
-fn scheduling_hint(c: &ComponentView<'_>, fail: &SchedulingFailure, nodes: &[Node]) -> String {
+fn scheduling_hint(
+    c: &ComponentView<'_>,
+    s: &PodSummary,
+    fail: &SchedulingFailure,
+    f: &Fetched,
+) -> String {
+    let nodes = &f.nodes;
     let mut hints = Vec::new();
     for cause in &fail.causes {
         match &cause.cause {
@@ -269,11 +275,9 @@ fn scheduling_hint(c: &ComponentView<'_>, fail: &SchedulingFailure, nodes: &[Nod
                     )),
                 }
             }
-            SchedulingCause::Insufficient(resource) => hints.push(format!(
-                "{} node(s) lack free {resource}: free capacity, add nodes, or lower the request ({})",
-                cause.nodes,
-                hints::resize(c, None, &format!("--{}-request ...", resource_flag(resource)))
-            )),
+            SchedulingCause::Insufficient(resource) => {
+                hints.push(insufficient_hint(c, s, resource, cause.nodes, f));
+            }
             SchedulingCause::Cordoned => hints.push(format!(
                 "{} node(s) are cordoned: uncordon one when its maintenance is over (kubectl node-maintain)",
                 cause.nodes
@@ -290,6 +294,60 @@ fn scheduling_hint(c: &ComponentView<'_>, fail: &SchedulingFailure, nodes: &[Nod
     } else {
         hints.join("; ")
     }
+}
+
+/// Names the untainted nodes and how much of `resource` each has free against the pod's
+/// request, so the reader sees how far off the request is.
+fn insufficient_hint(
+    c: &ComponentView<'_>,
+    s: &PodSummary,
+    resource: &str,
+    count: usize,
+    f: &Fetched,
+) -> String {
+    let memory = resource.contains("memory");
+    let pod = c
+        .pods
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some(s.name.as_str()));
+    let wanted = pod.map(|p| runbook::pods::pod_requests(p));
+    let show = |v: i128| if memory { fmt_bytes(v) } else { fmt_cpu(v) };
+    let free: Vec<String> = f
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.spec
+                .as_ref()
+                .and_then(|s| s.taints.as_ref())
+                .is_none_or(|t| {
+                    !t.iter()
+                        .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+                })
+        })
+        .filter_map(|n| {
+            let name = n.metadata.name.as_deref()?;
+            let alloc = usage::allocatable(n);
+            let used = usage::requested_on(f, name);
+            let free = if memory {
+                alloc.memory_bytes? - used.memory_bytes
+            } else {
+                alloc.cpu_millis? - used.cpu_millis
+            };
+            Some(format!("{name} has {} free", show(free.max(0))))
+        })
+        .collect();
+    let request = wanted
+        .map(|r| show(if memory { r.memory_bytes } else { r.cpu_millis }))
+        .unwrap_or_else(|| "?".to_string());
+    let free = if free.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", free.join(", "))
+    };
+    format!(
+        "{count} node(s) lack free {resource} for the {request} request{free}: free capacity or add nodes; lowering the request ({}) risks OOM kills",
+        hints::resize(c, None, &format!("--{}-request", resource_flag(resource)))
+    )
 }
 
 fn resource_flag(resource: &str) -> &str {
@@ -427,7 +485,9 @@ mod tests {
                 .contains("--add-toleration node-role=gateway:NoSchedule")
         );
         assert!(
-            found[0].hint.contains("lack free memory"),
+            found[0]
+                .hint
+                .contains("1 node(s) lack free memory for the 256Mi request (node-1 has 8Gi free)"),
             "{}",
             found[0].hint
         );

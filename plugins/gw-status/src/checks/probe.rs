@@ -3,51 +3,69 @@
 
 use runbook::Finding;
 
-use crate::fetch::{Fetched, ProbeOutcome};
+use crate::fetch::{Fetched, ProbeAnswer, ProbeOutcome};
 use crate::view::GatewayView;
 
-/// One finding per admin endpoint of the profile that did not answer 2xx.
+/// One finding per admin endpoint of the profile that did not answer 2xx, and one per
+/// Service whose endpoints the API server would not proxy to.
 pub fn check(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
-    f.probes
+    let ours: Vec<&ProbeAnswer> = f
+        .probes
         .iter()
         .filter(|p| p.namespace == gw.namespace)
         .filter(|p| gw.profile.probes.iter().any(|s| s.service == p.service))
-        .filter_map(|p| {
-            let subject = runbook::findings::subject("service", &p.namespace, &p.service);
-            let endpoint = format!("{}:{}{}", p.service, p.port, p.path);
-            match &p.outcome {
-                ProbeOutcome::Answered(_) => None,
-                ProbeOutcome::Failed(err) => Some(Finding::critical(
-                    "probe.endpoint-failed",
-                    subject,
-                    format!("{endpoint} answered {err}"),
-                    format!(
-                        "read the component's log for why it is not live/ready: kubectl logs -n {} svc/{} --tail=100",
-                        p.namespace, p.service
-                    ),
-                )),
-                ProbeOutcome::NotProxied(err) => Some(Finding::info(
-                    "probe.not-proxied",
-                    subject,
-                    format!("{endpoint} could not be asked through the API server: {err}"),
-                    format!(
-                        "ask it by hand: kubectl port-forward -n {} svc/{} {port}:{port} and curl localhost:{port}{}",
-                        p.namespace,
-                        p.service,
-                        p.path,
-                        port = p.port
-                    ),
-                )),
+        .collect();
+    let mut out = Vec::new();
+    let mut not_proxied: Vec<(&ProbeAnswer, Vec<&str>, &str)> = Vec::new();
+    for p in &ours {
+        match &p.outcome {
+            ProbeOutcome::Answered(_) => {}
+            ProbeOutcome::Failed(err) => out.push(Finding::critical(
+                "probe.endpoint-failed",
+                runbook::findings::subject("service", &p.namespace, &p.service),
+                format!("{}:{}{} answered {err}", p.service, p.port, p.path),
+                format!(
+                    "read the component's log for why it is not live/ready: kubectl logs -n {} svc/{} --tail=100",
+                    p.namespace, p.service
+                ),
+            )),
+            ProbeOutcome::NotProxied(err) => {
+                match not_proxied
+                    .iter_mut()
+                    .find(|(q, ..)| q.service == p.service && q.port == p.port)
+                {
+                    Some((_, paths, _)) => paths.push(&p.path),
+                    None => not_proxied.push((p, vec![&p.path], err)),
+                }
             }
-        })
-        .collect()
+        }
+    }
+    for (p, paths, err) in not_proxied {
+        out.push(Finding::info(
+            "probe.not-proxied",
+            runbook::findings::subject("service", &p.namespace, &p.service),
+            format!(
+                "{}:{} {} could not be asked through the API server: {err}",
+                p.service,
+                p.port,
+                paths.join(" ")
+            ),
+            format!(
+                "ask by hand: kubectl port-forward -n {} svc/{} {port}:{port}, then curl localhost:{port}{}",
+                p.namespace,
+                p.service,
+                paths.first().copied().unwrap_or("/"),
+                port = p.port
+            ),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::checks::fixtures::World;
-    use crate::fetch::ProbeAnswer;
     use crate::profiles::builtin;
     use crate::view::join;
 
@@ -88,7 +106,7 @@ mod tests {
         assert_eq!(found[1].check, "probe.not-proxied");
         assert_eq!(found[1].severity, runbook::Severity::Info);
         assert!(found[1].hint.contains(
-            "kubectl port-forward -n nantian-gw svc/nantian-gw-dataplane-admin 18081:18081"
+            "kubectl port-forward -n nantian-gw svc/nantian-gw-dataplane-admin 18081:18081, then curl localhost:18081/livez"
         ));
         assert_eq!(
             found[0].message,

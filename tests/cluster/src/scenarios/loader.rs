@@ -391,9 +391,10 @@ pub fn fill_uids(
                 obj["involvedObject"]["name"], obj["reason"], obj["message"]
             );
             let name = format!(
-                "{}.{:016x}",
+                "{}.{:08x}{:08x}",
                 obj["involvedObject"]["name"].as_str().unwrap_or("event"),
-                u64::from(crate::controllers::fnv32a(seed.as_bytes())) << 20
+                crate::controllers::fnv32a(seed.as_bytes()),
+                crate::controllers::fnv32a(format!("{seed}#").as_bytes())
             );
             obj["metadata"]["name"] = json!(name);
         }

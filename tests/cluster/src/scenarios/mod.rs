@@ -118,8 +118,9 @@ pub fn parse(text: &str) -> anyhow::Result<Scenario> {
 impl Scenario {
     /// Creates the scenario's objects (statuses included) and seeds its logs in `store`, which
     /// may already hold the built-in namespaces.
-    pub fn install(&self, store: &Store) -> anyhow::Result<()> {
-        let objects = prepare(self.objects.clone(), jiff::Timestamp::now())?;
+    pub fn install(self, store: &Store) -> anyhow::Result<()> {
+        let now = jiff::Timestamp::now();
+        let objects = prepare(self.objects, now)?;
         let objects_for_hashes: Vec<Value> = objects
             .iter()
             .filter(|o| o["kind"] == "Deployment")
@@ -168,19 +169,15 @@ impl Scenario {
                 .map_err(|e| anyhow::anyhow!("creating {kind} {name}: {}", e.message))?;
         }
         let hashes: Vec<(String, String)> = prepared_hashes(&objects_for_hashes);
-        for log in &self.logs {
-            let pod = hashes
-                .iter()
-                .fold(log.pod.clone(), |pod, (placeholder, hash)| {
-                    pod.replace(placeholder, hash)
-                });
-            store.logs().set(
-                &log.namespace,
-                &pod,
-                &log.container,
-                log.previous,
-                &log.text,
-            );
+        for log in self.logs {
+            let pod = hashes.iter().fold(log.pod, |pod, (placeholder, hash)| {
+                pod.replace(placeholder, hash)
+            });
+            let text = loader::replace_times(Value::String(log.text), now)?;
+            let text = text.as_str().unwrap_or_default();
+            store
+                .logs()
+                .set(&log.namespace, &pod, &log.container, log.previous, text);
         }
         Ok(())
     }
@@ -234,6 +231,11 @@ impl Reconciler for Gated {
 /// Starts a test cluster holding the named scenario, with its controllers (none for the large
 /// generated clusters, which are for reading), settled once.
 pub async fn start(name: &str, free_running: bool) -> anyhow::Result<TestCluster> {
+    start_on(0, name, free_running).await
+}
+
+/// [`start`] on a given port (0 picks a free one).
+pub async fn start_on(port: u16, name: &str, free_running: bool) -> anyhow::Result<TestCluster> {
     let scenario = load(name)?;
     let with_controllers = !name.starts_with("large:");
     let gated = Arc::new(Gated {
@@ -242,7 +244,7 @@ pub async fn start(name: &str, free_running: bool) -> anyhow::Result<TestCluster
     });
     let reconciler: Option<Arc<dyn Reconciler>> =
         with_controllers.then(|| Arc::clone(&gated) as Arc<dyn Reconciler>);
-    let cluster = TestCluster::start(Vec::new(), reconciler, free_running).await?;
+    let cluster = TestCluster::start_on(port, Vec::new(), reconciler, free_running).await?;
     scenario.install(cluster.store())?;
     gated.open.store(true, Ordering::Release);
     cluster.settle();

@@ -10,11 +10,11 @@ use crate::store::str_at;
 fn installed(name: &str) -> (Store, Controllers) {
     let scenario = load(name).unwrap();
     let store = Store::new();
-    scenario.install(&store).unwrap();
     let controllers = Controllers::with_clock(
         scenario.rules.clone(),
         Clock::manual(jiff::Timestamp::now()),
     );
+    scenario.install(&store).unwrap();
     settle(&store, &controllers);
     (store, controllers)
 }

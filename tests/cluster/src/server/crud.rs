@@ -332,10 +332,10 @@ fn admit(resource: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
 }
 
 fn require_namespace(call: &Call<'_>) -> Result<(), ApiError> {
-    if let Some(ns) = call.namespace() {
-        if call.app.store.get_shared("namespaces", None, ns).is_none() {
-            return Err(ApiError::not_found("namespaces", ns));
-        }
+    if let Some(ns) = call.namespace()
+        && call.app.store.get_shared("namespaces", None, ns).is_none()
+    {
+        return Err(ApiError::not_found("namespaces", ns));
     }
     Ok(())
 }
@@ -348,10 +348,11 @@ fn create(call: &Call<'_>) -> Result<Response, ApiError> {
         return Ok(response::json(201, &access_review(call, obj)));
     }
     require_namespace(call)?;
-    if resource.has_status() && resource.kind != "Node" {
-        if let Some(map) = obj.as_object_mut() {
-            map.remove("status");
-        }
+    if resource.has_status()
+        && resource.kind != "Node"
+        && let Some(map) = obj.as_object_mut()
+    {
+        map.remove("status");
     }
     admit(resource, &mut obj)?;
     if resource.kind == "Pod" {

@@ -121,9 +121,9 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
                 Err(err) => return error_response(&err),
             };
             let Some(verb) = route::verb(request.method(), &target, &query) else {
-                return error_response(&ApiError::method_not_allowed(format!(
-                    "the server does not allow this method on the requested resource"
-                )));
+                return error_response(&ApiError::method_not_allowed(
+                    "the server does not allow this method on the requested resource",
+                ));
             };
             let attributes = RequestAttributes {
                 verb,
