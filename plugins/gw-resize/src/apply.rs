@@ -126,3 +126,35 @@ pub fn patch_records(plan: &Plan, resource_version: &str) -> Vec<PatchRecord> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ReplicaPlan;
+    use crate::test_support::plan_with;
+    use serde_json::json;
+
+    #[test]
+    fn records_list_the_template_patch_then_the_scale_patch() {
+        let mut plan = plan_with(
+            json!({"limits": {"cpu": "1"}}),
+            json!({"limits": {"cpu": "2"}}),
+        );
+        plan.replicas = Some(ReplicaPlan { from: 2, to: 3 });
+        let records = patch_records(&plan, "41");
+        let paths: Vec<&str> = records.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/apis/apps/v1/namespaces/gateway-system/deployments/gw",
+                "/apis/apps/v1/namespaces/gateway-system/deployments/gw/scale"
+            ]
+        );
+        assert_eq!(
+            records[0].content_type,
+            "application/strategic-merge-patch+json"
+        );
+        assert_eq!(records[1].content_type, "application/merge-patch+json");
+        assert_eq!(records[1].body["spec"]["replicas"], 3);
+    }
+}

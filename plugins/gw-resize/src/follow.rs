@@ -114,15 +114,26 @@ pub async fn follow_and_rollback(
         .findings
         .iter()
         .any(|f| matches!(f.check.as_str(), "resize.paused" | "resize.on-delete"));
-    if !(plan.changes_template() || plan.changes_replicas())
-        || (stalled && !plan.changes_replicas())
-    {
+    if !(plan.changes_template() || plan.changes_replicas()) {
+        return Ok(runbook::exit::OK);
+    }
+    if stalled && !plan.changes_replicas() {
+        eprintln!(
+            "Not following the rollout: it will not start on its own (see the pre-flight warning)"
+        );
         return Ok(runbook::exit::OK);
     }
     let outcome = match follow_once(client, cli, plan, interrupt.clone()).await {
         Ok(o) => o,
         Err(Error::Interrupted(_)) => return Err(interrupted_after_apply(plan)),
-        Err(e) => return Err(e),
+        Err(e) => {
+            eprintln!(
+                "The change to {} was applied, but its rollout cannot be followed; check it with {}",
+                plan.reference(),
+                check_commands(plan)
+            );
+            return Err(e);
+        }
     };
     report.rollout = Some(outcome.clone());
     if outcome.is_complete() {

@@ -48,11 +48,11 @@ pub fn write_plan(w: &mut dyn Write, plan: &Plan, style: Style, headers: bool) -
         .unwrap_or_default();
     writeln!(
         w,
-        "{} {}/{} ({revision}{} replicas):",
+        "{} {} ({revision}{} replica{}):",
         style.bold("Plan for"),
-        plan.kind.word(),
-        format_args!("{}/{}", plan.namespace, plan.name),
-        plan.current_replicas
+        plan.subject(),
+        plan.current_replicas,
+        if plan.current_replicas == 1 { "" } else { "s" }
     )?;
     if !plan.containers.is_empty() {
         let mut t = Table::new(["container", "resource", "request", "limit"]);

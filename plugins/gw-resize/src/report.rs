@@ -81,7 +81,7 @@ pub struct Report {
     pub outcome: Outcome,
     /// How many times the change was planned (more than 1 after conflicts).
     pub attempts: u32,
-    /// The bodies (dry-run client) or the ones sent.
+    /// The request bodies of the plan (with the resourceVersion it was made from).
     pub patches: Vec<PatchRecord>,
     /// The server's dry-run answer.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -25,16 +25,6 @@ pub fn condition<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Con
     conditions.iter().find(|c| c.type_ == type_)
 }
 
-/// `Some(true)` / `Some(false)` when condition `type_` is True / False, `None` when absent or
-/// Unknown.
-pub fn condition_is(conditions: &[Condition], type_: &str) -> Option<bool> {
-    match condition(conditions, type_)?.status.as_str() {
-        "True" => Some(true),
-        "False" => Some(false),
-        _ => None,
-    }
-}
-
 /// A GatewayClass.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -311,12 +301,14 @@ mod tests {
             ]}
         }))
         .unwrap();
-        assert_eq!(condition_is(&gw.status.conditions, "Accepted"), Some(true));
+        let status = |t| condition(&gw.status.conditions, t).map(|c| c.status.as_str());
+        assert_eq!(status("Accepted"), Some("True"));
+        assert_eq!(status("Programmed"), Some("False"));
         assert_eq!(
-            condition_is(&gw.status.conditions, "Programmed"),
-            Some(false)
+            condition(&gw.status.conditions, "Programmed").map(|c| c.reason.as_str()),
+            Some("AddressNotAssigned")
         );
-        assert_eq!(condition_is(&gw.status.conditions, "ResolvedRefs"), None);
+        assert_eq!(status("ResolvedRefs"), None);
         assert_eq!(gw.spec.listeners[0].port, 80);
     }
 

@@ -520,7 +520,9 @@ fn write_probes(w: &mut dyn Write, r: &Report, o: PrintOptions) -> io::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::fixtures::{World, service, slice, warning_event};
+    use crate::checks::fixtures::{
+        World, istio_world, nantian_world, service, slice, warning_event,
+    };
     use crate::discover::{Plan, Planned};
     use crate::fetch::Availability;
     use crate::objects::{ContainerMetrics, PodMetrics, Usage};
@@ -585,10 +587,14 @@ mod tests {
     }
 
     fn render(w: &World, wide: bool) -> (String, Report) {
+        render_profile(w, 0, "gateway-system", wide)
+    }
+
+    fn render_profile(w: &World, profile: usize, namespace: &str, wide: bool) -> (String, Report) {
         let plan = Plan {
             gateways: vec![Planned {
-                profile: builtin().remove(0),
-                namespace: "gateway-system".into(),
+                profile: builtin().remove(profile),
+                namespace: namespace.into(),
             }],
             notes: vec![],
         };
@@ -608,6 +614,19 @@ mod tests {
         let (text, report) = render(&oom_world(), false);
         assert_eq!(report.status, Health::Degraded);
         insta::assert_snapshot!("oom_table", text);
+    }
+
+    #[test]
+    fn the_001_screen_with_webhooks_and_nodes() {
+        let (text, report) = render_profile(&istio_world(false), 1, "istio-system", false);
+        assert_eq!(report.status, Health::Down);
+        insta::assert_snapshot!("istio_table", text);
+    }
+
+    #[test]
+    fn the_002_screen_with_the_gateway_api() {
+        let (text, _) = render_profile(&nantian_world("True", "False"), 2, "nantian-gw", false);
+        insta::assert_snapshot!("nantian_table", text);
     }
 
     #[test]

@@ -1,6 +1,19 @@
 //! `testcluster`: a stateful Kubernetes API server for tests, serving the REST API over plain
 //! HTTP on 127.0.0.1, with fault injection, a deny-list RBAC and pluggable controllers.
 //!
+//! What it serves, as the real API server does (checked with kubectl 1.32 and 1.33):
+//! discovery (legacy and aggregated), a minimal `/openapi/v3`, get / list (label and field
+//! selectors, `limit`/`continue`) / watch (history replay, 410 Expired, bookmarks) / create /
+//! update / patch (merge, JSON, strategic; apply as merge) / delete (graceful for pods) /
+//! deletecollection, `dryRun=All`, the status, scale, pods/log and pods/eviction subresources,
+//! server-side printing (`as=Table`), metadata-only lists (`as=PartialObjectMetadata`),
+//! protobuf bodies of the kinds kubectl's typed clients send ([`protobuf`]), defaulting,
+//! quantity canonicalisation and the validation runbooks hit ([`validation`]).
+//!
+//! Test hooks: [`TestCluster::faults`] (latency, failing requests, dropped watches),
+//! [`TestCluster::rbac`] (403s), [`store::Store::logs`] (container logs), all also reachable
+//! over HTTP under `/testcluster/` (see [`server`]).
+//!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! let cluster = testcluster::TestCluster::start(Vec::new(), None, false).await?;

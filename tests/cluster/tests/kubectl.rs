@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 use testcluster::TestCluster;
 use testcluster::rbac::ForbidRule;
 
-const KUBECTL: &str = "/usr/bin/kubectl";
+/// The kubectl to run: `$KUBECTL` if set (e.g. a specific version), else the installed one.
+fn kubectl_binary() -> String {
+    std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".to_string())
+}
 
 struct Kubectl {
     _dir: tempfile::TempDir,
@@ -32,7 +35,7 @@ impl Kubectl {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(KUBECTL);
+        let mut command = Command::new(kubectl_binary());
         command
             .args(args)
             .env("KUBECONFIG", &self.kubeconfig)

@@ -600,3 +600,143 @@ async fn through_kubectl_the_same_change_as_kubectl_set_resources_gives_the_same
         .unwrap();
     assert_eq!(template(&env), copied["spec"]["template"]);
 }
+
+#[tokio::test]
+async fn nothing_but_the_named_values_changes_in_a_multi_container_template() {
+    let env = Env::start("gateway-oom").await;
+    create(
+        &env,
+        "namespaces",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "multi"}}),
+    );
+    let container = |name: &str, memory: &str| {
+        json!({
+            "name": name, "image": format!("{name}:1"),
+            "env": [{"name": "MODE", "value": name}],
+            "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/config"}],
+            "resources": {"requests": {"cpu": "100m", "memory": memory}, "limits": {"memory": memory}}
+        })
+    };
+    // Created through the API server, so that the stored template carries its defaults.
+    let edge = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "edge", "namespace": "multi"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "edge"}},
+                     "template": {"metadata": {"labels": {"app": "edge"}, "annotations": {"team": "gw"}},
+                                  "spec": {"initContainers": [container("init-config", "64Mi"),
+                                                              json!({"name": "istio-proxy", "image": "proxyv2:1", "restartPolicy": "Always"})],
+                                           "containers": [container("proxy", "512Mi"), container("sidecar", "128Mi")],
+                                           "volumes": [{"name": "config", "emptyDir": {}}]}}}
+    });
+    let file = env.dir.path().join("edge.json");
+    std::fs::write(&file, edge.to_string()).expect("write edge.json");
+    let created = run(env.kubectl().arg("create").arg("-f").arg(&file)).await;
+    assert_eq!(code(&created), 0, "{}", explain(&created));
+    let read = || {
+        env.cluster
+            .store()
+            .get("deployments", Some("multi"), "edge")
+            .unwrap()["spec"]["template"]
+            .clone()
+    };
+    let before = read();
+    let out = resize(
+        &env,
+        &[
+            "deploy/edge",
+            "-n",
+            "multi",
+            "--memory",
+            "+500Mi",
+            "--yes",
+            "--no-wait",
+        ],
+    )
+    .await;
+    assert_eq!(
+        code(&out),
+        64,
+        "several containers need -c: {}",
+        explain(&out)
+    );
+    assert!(
+        stderr(&out).contains("proxy, sidecar; init: init-config, istio-proxy"),
+        "{}",
+        explain(&out)
+    );
+    let out = resize(
+        &env,
+        &[
+            "deploy/edge",
+            "-n",
+            "multi",
+            "-c",
+            "sidecar",
+            "--memory",
+            "+500Mi",
+            "--yes",
+            "--no-wait",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let mut expected = before.clone();
+    expected["spec"]["containers"][1]["resources"]["requests"]["memory"] = json!("628Mi");
+    expected["spec"]["containers"][1]["resources"]["limits"]["memory"] = json!("628Mi");
+    assert_eq!(
+        read(),
+        expected,
+        "only the sidecar's memory request and limit changed"
+    );
+}
+
+#[tokio::test]
+async fn forbidden_reads_skip_their_check_and_a_forbidden_patch_is_one_line() {
+    use testcluster::rbac::ForbidRule;
+    let env = Env::start("gateway-oom").await;
+    env.cluster.rbac().forbid(ForbidRule::new("list", "nodes"));
+    let out = resize(
+        &env,
+        &[
+            "gateway-proxy",
+            "-n",
+            NS,
+            "--memory",
+            "+500Mi",
+            "--dry-run=client",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let report = json(&out);
+    assert!(
+        finding_ids(&report).contains(&"resize.check-skipped".to_string()),
+        "{report:#}"
+    );
+
+    env.cluster
+        .rbac()
+        .forbid(ForbidRule::new("patch", "deployments"));
+    let before = template(&env);
+    let out = resize(
+        &env,
+        &["gateway-proxy", "-n", NS, "--memory", "+500Mi", "--yes"],
+    )
+    .await;
+    assert_eq!(code(&out), 3, "{}", explain(&out));
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("forbidden: cannot patch deployments.apps"),
+        "{err}"
+    );
+    assert_eq!(template(&env), before);
+}

@@ -89,6 +89,17 @@ async fn runbook_000_table_and_jsonpath_answer_the_runbook_questions() {
         assert!(table.contains(needle), "{needle:?} missing:\n{table}");
     }
     assert!(!table.contains('\u{1b}'), "NO_COLOR must give plain text");
+
+    let out = run(env
+        .plugin(BIN)
+        .args(["gateway-proxy", "-n", "gateway", "-o", "name"]))
+    .await;
+    assert_eq!(stdout(&out), "deployment.apps/gateway-proxy\n");
+    let out = run(env
+        .plugin(BIN)
+        .args(["gateway-proxy", "-n", "gateway", "-o", "yaml"]))
+    .await;
+    assert!(stdout(&out).contains("status: down"), "{}", stdout(&out));
 }
 
 #[tokio::test]
@@ -439,19 +450,4 @@ async fn benchmark_against_runbook_000_kubectl_sequence() {
         "runbook 000 by hand:     {:>6} ms, {kubectl_requests} requests (6 kubectl commands)",
         theirs.as_millis()
     );
-}
-
-#[tokio::test]
-#[ignore = "debug"]
-async fn zz_debug_print() {
-    for (scenario, args) in [
-        ("gateway-pending", vec!["gateway-proxy", "-n", "gateway"]),
-        ("istio-outage", vec!["istio", "--logs"]),
-        ("nantian-gateway", vec!["nantian", "--logs", "--probe"]),
-        ("healthy", vec![]),
-    ] {
-        let env = Env::start(scenario).await;
-        let out = run(env.plugin(BIN).args(&args)).await;
-        println!("=== {scenario} {args:?} exit {:?}\n{}\n{}", out.status.code(), stdout(&out), stderr(&out));
-    }
 }

@@ -266,35 +266,10 @@ fn webhooks(gw: &GatewayView<'_>, f: &Fetched) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::fixtures::{World, service, slice};
-    use crate::fetch::Availability;
+    use crate::checks::fixtures::istio_world;
     use crate::profiles::builtin;
     use crate::view::join;
     use runbook::Severity;
-    use serde_json::json;
-
-    fn istio_world(ready: bool) -> World {
-        let mut w = World::new()
-            .component("istio-system", "istiod", 1, 1)
-            .component("istio-system", "istio-ingressgateway", 1, 1)
-            .service(service("istio-system", "istiod", "istiod", &[15012, 443]))
-            .slice(slice("istio-system", "istiod", &[ready]));
-        w.f.validating_webhooks = Availability::Served(vec![serde_json::from_value(json!({
-            "metadata": {"name": "istiod-istio-system"},
-            "webhooks": [{"name": "validation.istio.io", "failurePolicy": "Ignore",
-                "clientConfig": {"service": {"namespace": "istio-system", "name": "istiod", "path": "/validate"}},
-                "sideEffects": "None", "admissionReviewVersions": ["v1"]}]
-        }))
-        .unwrap()]);
-        w.f.mutating_webhooks = Availability::Served(vec![serde_json::from_value(json!({
-            "metadata": {"name": "istio-sidecar-injector"},
-            "webhooks": [{"name": "sidecar-injector.istio.io", "failurePolicy": "Fail",
-                "clientConfig": {"service": {"namespace": "istio-system", "name": "istiod", "path": "/inject"}},
-                "sideEffects": "None", "admissionReviewVersions": ["v1"]}]
-        }))
-        .unwrap()]);
-        w
-    }
 
     #[test]
     fn istiod_without_endpoints_breaks_its_service_and_both_webhooks() {

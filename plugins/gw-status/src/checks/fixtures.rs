@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::fetch::{Availability, Fetched};
+use crate::objects::GatewayApiObjects;
 
 /// The fixed "now" of every fixture.
 pub const NOW: &str = "2026-11-05T10:00:00Z";
@@ -227,4 +228,100 @@ pub fn slice(ns: &str, service: &str, ready: &[bool]) -> Value {
         "addressType": "IPv4",
         "endpoints": endpoints
     })
+}
+
+/// Runbook 001: istiod and the ingress gateway on node-1, istiod's Service with one endpoint
+/// (`ready` or not), a validating webhook failing open and a mutating one failing closed.
+pub fn istio_world(ready: bool) -> World {
+    let mut w = World::new()
+        .component("istio-system", "istiod", 1, 1)
+        .component("istio-system", "istio-ingressgateway", 1, 1)
+        .service(service("istio-system", "istiod", "istiod", &[15012, 443]))
+        .slice(slice("istio-system", "istiod", &[ready]));
+    w.f.validating_webhooks = Availability::Served(vec![serde_json::from_value(json!({
+        "metadata": {"name": "istiod-istio-system"},
+        "webhooks": [{"name": "validation.istio.io", "failurePolicy": "Ignore",
+            "clientConfig": {"service": {"namespace": "istio-system", "name": "istiod", "path": "/validate"}},
+            "sideEffects": "None", "admissionReviewVersions": ["v1"]}]
+    }))
+    .unwrap()]);
+    w.f.mutating_webhooks = Availability::Served(vec![serde_json::from_value(json!({
+        "metadata": {"name": "istio-sidecar-injector"},
+        "webhooks": [{"name": "sidecar-injector.istio.io", "failurePolicy": "Fail",
+            "clientConfig": {"service": {"namespace": "istio-system", "name": "istiod", "path": "/inject"}},
+            "sideEffects": "None", "admissionReviewVersions": ["v1"]}]
+    }))
+    .unwrap()]);
+    w
+}
+
+/// Runbook 002: the Nantian control plane, GatewayClass `nantian-gw`, Gateway `public` with
+/// a broken https listener, and three HTTPRoutes (backend missing, parent not accepted,
+/// another gateway's).
+pub fn nantian_world(class_accepted: &str, gateway_programmed: &str) -> World {
+    let mut w = World::new()
+        .component("nantian-gw", "nantian-gw-controlplane", 1, 1)
+        .service(service("apps", "web", "web", &[8080]))
+        .slice(slice("apps", "web", &[true]));
+    w.f.gateway_api = Availability::Served(GatewayApiObjects {
+        classes: vec![serde_json::from_value(json!({
+            "metadata": {"name": "nantian-gw"},
+            "spec": {"controllerName": "gateway.networking.k8s.io/nantian-gw"},
+            "status": {"conditions": [{"type": "Accepted", "status": class_accepted, "reason": "Accepted"}]}
+        }))
+        .unwrap()],
+        gateways: vec![serde_json::from_value(json!({
+            "metadata": {"name": "public", "namespace": "nantian-gw"},
+            "spec": {"gatewayClassName": "nantian-gw", "listeners": [
+                {"name": "http", "port": 80, "protocol": "HTTP"},
+                {"name": "https", "port": 443, "protocol": "HTTPS"}
+            ]},
+            "status": {
+                "conditions": [
+                    {"type": "Accepted", "status": "True", "reason": "Accepted"},
+                    {"type": "Programmed", "status": gateway_programmed, "reason": "Invalid", "message": "listener https invalid"}
+                ],
+                "listeners": [
+                    {"name": "http", "attachedRoutes": 1, "conditions": [
+                        {"type": "Programmed", "status": "True", "reason": "Programmed"},
+                        {"type": "Accepted", "status": "True", "reason": "Accepted"}]},
+                    {"name": "https", "attachedRoutes": 0, "conditions": [
+                        {"type": "Accepted", "status": "True", "reason": "Accepted"},
+                        {"type": "ResolvedRefs", "status": "False", "reason": "InvalidCertificateRef",
+                         "message": "secret nantian-gw/tls not found"}]}
+                ]
+            }
+        }))
+        .unwrap()],
+        routes: vec![
+            serde_json::from_value(json!({
+                "metadata": {"name": "shop", "namespace": "apps"},
+                "spec": {"parentRefs": [{"name": "public", "namespace": "nantian-gw"}],
+                         "rules": [{"backendRefs": [{"name": "web", "port": 8080}, {"name": "cart", "port": 80}]}]},
+                "status": {"parents": [{"parentRef": {"name": "public", "namespace": "nantian-gw"},
+                    "controllerName": "gateway.networking.k8s.io/nantian-gw",
+                    "conditions": [
+                        {"type": "ResolvedRefs", "status": "False", "reason": "BackendNotFound", "message": "service apps/cart not found"},
+                        {"type": "Accepted", "status": "True", "reason": "Accepted"}]}]}
+            }))
+            .unwrap(),
+            serde_json::from_value(json!({
+                "metadata": {"name": "admin", "namespace": "apps"},
+                "spec": {"parentRefs": [{"name": "public", "namespace": "nantian-gw", "sectionName": "admin"}],
+                         "rules": [{"backendRefs": [{"name": "web", "port": 8080}]}]},
+                "status": {"parents": [{"parentRef": {"name": "public", "namespace": "nantian-gw", "sectionName": "admin"},
+                    "controllerName": "gateway.networking.k8s.io/nantian-gw",
+                    "conditions": [{"type": "Accepted", "status": "False", "reason": "NoMatchingParent",
+                                    "message": "no listener named admin"}]}]}
+            }))
+            .unwrap(),
+            serde_json::from_value(json!({
+                "metadata": {"name": "elsewhere", "namespace": "apps"},
+                "spec": {"parentRefs": [{"name": "other", "namespace": "x"}],
+                         "rules": [{"backendRefs": [{"name": "nope", "port": 1}]}]}
+            }))
+            .unwrap(),
+        ],
+    });
+    w
 }

@@ -380,80 +380,10 @@ fn backend_problems(r: &HttpRoute, f: &Fetched) -> (Vec<(String, String)>, Vec<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::fixtures::{World, service, slice};
-    use crate::objects::GatewayApiObjects;
+    use crate::checks::fixtures::{World, nantian_world};
     use crate::profiles::builtin;
     use crate::view::join;
     use runbook::Severity;
-    use serde_json::json;
-
-    fn nantian_world(class_accepted: &str, gateway_programmed: &str) -> World {
-        let mut w = World::new()
-            .component("nantian-gw", "nantian-gw-controlplane", 1, 1)
-            .service(service("apps", "web", "web", &[8080]))
-            .slice(slice("apps", "web", &[true]));
-        w.f.gateway_api = Availability::Served(GatewayApiObjects {
-            classes: vec![serde_json::from_value(json!({
-                "metadata": {"name": "nantian-gw"},
-                "spec": {"controllerName": "gateway.networking.k8s.io/nantian-gw"},
-                "status": {"conditions": [{"type": "Accepted", "status": class_accepted, "reason": "Accepted"}]}
-            }))
-            .unwrap()],
-            gateways: vec![serde_json::from_value(json!({
-                "metadata": {"name": "public", "namespace": "nantian-gw"},
-                "spec": {"gatewayClassName": "nantian-gw", "listeners": [
-                    {"name": "http", "port": 80, "protocol": "HTTP"},
-                    {"name": "https", "port": 443, "protocol": "HTTPS"}
-                ]},
-                "status": {
-                    "conditions": [
-                        {"type": "Accepted", "status": "True", "reason": "Accepted"},
-                        {"type": "Programmed", "status": gateway_programmed, "reason": "Invalid", "message": "listener https invalid"}
-                    ],
-                    "listeners": [
-                        {"name": "http", "attachedRoutes": 1, "conditions": [
-                            {"type": "Programmed", "status": "True", "reason": "Programmed"},
-                            {"type": "Accepted", "status": "True", "reason": "Accepted"}]},
-                        {"name": "https", "attachedRoutes": 0, "conditions": [
-                            {"type": "Accepted", "status": "True", "reason": "Accepted"},
-                            {"type": "ResolvedRefs", "status": "False", "reason": "InvalidCertificateRef",
-                             "message": "secret nantian-gw/tls not found"}]}
-                    ]
-                }
-            }))
-            .unwrap()],
-            routes: vec![
-                serde_json::from_value(json!({
-                    "metadata": {"name": "shop", "namespace": "apps"},
-                    "spec": {"parentRefs": [{"name": "public", "namespace": "nantian-gw"}],
-                             "rules": [{"backendRefs": [{"name": "web", "port": 8080}, {"name": "cart", "port": 80}]}]},
-                    "status": {"parents": [{"parentRef": {"name": "public", "namespace": "nantian-gw"},
-                        "controllerName": "gateway.networking.k8s.io/nantian-gw",
-                        "conditions": [
-                            {"type": "ResolvedRefs", "status": "False", "reason": "BackendNotFound", "message": "service apps/cart not found"},
-                            {"type": "Accepted", "status": "True", "reason": "Accepted"}]}]}
-                }))
-                .unwrap(),
-                serde_json::from_value(json!({
-                    "metadata": {"name": "admin", "namespace": "apps"},
-                    "spec": {"parentRefs": [{"name": "public", "namespace": "nantian-gw", "sectionName": "admin"}],
-                             "rules": [{"backendRefs": [{"name": "web", "port": 8080}]}]},
-                    "status": {"parents": [{"parentRef": {"name": "public", "namespace": "nantian-gw", "sectionName": "admin"},
-                        "controllerName": "gateway.networking.k8s.io/nantian-gw",
-                        "conditions": [{"type": "Accepted", "status": "False", "reason": "NoMatchingParent",
-                                        "message": "no listener named admin"}]}]}
-                }))
-                .unwrap(),
-                serde_json::from_value(json!({
-                    "metadata": {"name": "elsewhere", "namespace": "apps"},
-                    "spec": {"parentRefs": [{"name": "other", "namespace": "x"}],
-                             "rules": [{"backendRefs": [{"name": "nope", "port": 1}]}]}
-                }))
-                .unwrap(),
-            ],
-        });
-        w
-    }
 
     fn run(w: &World) -> Vec<Finding> {
         let p = builtin().remove(2);

@@ -85,8 +85,10 @@ impl Controllers {
         &self.clock
     }
 
-    /// One pass of every controller at `now`; true if anything changed.
+    /// One pass of every controller at `now` (taken in whole seconds, the resolution of the
+    /// timestamps objects carry); true if anything changed.
     pub fn step_at(&self, store: &Store, now: Timestamp) -> bool {
+        let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
         PASSES.iter().fold(false, |changed, (_, pass)| {
             pass(store, &self.rules, now) | changed
         })

@@ -2,6 +2,8 @@
 //! (not-ready, unreachable, memory/disk/pid pressure, network-unavailable) and a cordon becomes
 //! `node.kubernetes.io/unschedulable:NoSchedule`, as TaintNodesByCondition and taint-based
 //! eviction write them. Other taints are left alone. (Pods are not evicted from tainted nodes.)
+//! Every node also gets its heartbeat Lease in `kube-node-lease`, renewed when its Ready
+//! condition was last heard of.
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -25,6 +27,7 @@ const MANAGED: &[&str] = &[
 pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
     let mut changed = false;
     for node in store.list("nodes", None) {
+        changed |= ensure_lease(store, &node, now);
         let wanted = condition_taints(&node);
         let current: Vec<&Value> = objects::list(&node, "/spec/taints")
             .iter()
@@ -66,6 +69,29 @@ pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
         changed |= objects::update(store, "nodes", next);
     }
     changed
+}
+
+/// Creates the node's Lease if it has none, renewed at the Ready condition's last heartbeat.
+fn ensure_lease(store: &Store, node: &Value, now: Timestamp) -> bool {
+    let name = objects::meta(node, "name");
+    if store
+        .get_shared("leases", Some("kube-node-lease"), name)
+        .is_some()
+    {
+        return false;
+    }
+    let heartbeat = objects::list(node, "/status/conditions")
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .and_then(|c| c["lastHeartbeatTime"].as_str())
+        .and_then(objects::parse_time)
+        .unwrap_or(now);
+    let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": name, "namespace": "kube-node-lease",
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": name, "uid": objects::meta(node, "uid")}]},
+        "spec": {"holderIdentity": name, "leaseDurationSeconds": 40,
+            "renewTime": heartbeat.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()}});
+    store.create("leases", lease).is_ok()
 }
 
 /// The (key, effect) taints a node's conditions and cordon call for.
@@ -141,6 +167,11 @@ mod tests {
             "2026-11-23T10:00:00Z"
         );
         assert!(!reconcile(&store, &Rules::default(), now));
+        let lease = store
+            .get("leases", Some("kube-node-lease"), "node-3")
+            .unwrap();
+        assert_eq!(lease["spec"]["holderIdentity"], "node-3");
+        assert_eq!(lease["spec"]["renewTime"], "2026-11-23T10:00:00.000000Z");
 
         let mut healed = node;
         healed["spec"]

@@ -5,8 +5,9 @@ use serde_json::{Value, json};
 use super::objects::{self, meta};
 use super::*;
 
+/// Now, in whole seconds: graceful deletions are stamped by the store with the real time.
 fn start() -> Timestamp {
-    "2026-11-23T10:00:00Z".parse().unwrap()
+    Timestamp::from_second(Timestamp::now().as_second()).unwrap()
 }
 
 /// Steps until nothing changes (at most 50 passes), returning the passes that changed.

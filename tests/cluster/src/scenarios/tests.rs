@@ -113,12 +113,13 @@ fn gateway_oom_crash_loops_until_memory_is_raised_by_500mi() {
         !backoff["message"].as_str().unwrap().contains("{uid}"),
         "the pod uid is filled in"
     );
-    assert_eq!(
-        store
-            .logs()
-            .get("gateway", str_at(&crashing[0], "name"), "proxy", true)
-            .is_some(),
-        true
+    let previous = store
+        .logs()
+        .get("gateway", str_at(&crashing[0], "name"), "proxy", true)
+        .unwrap();
+    assert!(
+        previous.contains("(99.0%)") && !previous.contains("{now"),
+        "{previous}"
     );
 
     let mut raised = deployment;

@@ -18,7 +18,7 @@ use crate::{defaults, validation};
 
 use super::App;
 use super::params::Query;
-use super::response::{self, ListMeta, error_response, respond};
+use super::response::{self, ListMeta, Representation, error_response, respond};
 use super::route::ResourceTarget;
 use super::{subresources, table, watch};
 
@@ -34,8 +34,8 @@ pub struct Call<'a> {
     pub query: &'a Query,
     /// Request `Content-Type`.
     pub content_type: String,
-    /// Whether the client asked for a `meta.k8s.io` Table.
-    pub wants_table: bool,
+    /// How the client wants objects rendered.
+    pub representation: Representation,
     /// Raw request body.
     pub body: bytes::Bytes,
 }
@@ -108,7 +108,7 @@ pub async fn dispatch(
     request: Request,
 ) -> Response {
     let content_type = header_text(&request, header::CONTENT_TYPE);
-    let wants_table = header_text(&request, header::ACCEPT).contains("as=Table");
+    let representation = Representation::from_accept(&header_text(&request, header::ACCEPT));
     let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
         Ok(body) => body,
         Err(err) => {
@@ -122,7 +122,7 @@ pub async fn dispatch(
         target: &target,
         query: &query,
         content_type,
-        wants_table,
+        representation,
         body,
     };
     if verb == "watch" {
@@ -167,13 +167,11 @@ pub fn current(call: &Call<'_>) -> Result<Arc<Value>, ApiError> {
 
 fn get(call: &Call<'_>) -> Result<Response, ApiError> {
     let obj = current(call)?;
-    if call.wants_table {
-        return Ok(response::json(
-            200,
-            &table::render(call.resource(), &[obj], None),
-        ));
-    }
-    Ok(response::json(200, &obj))
+    Ok(match call.representation {
+        Representation::Table => response::json(200, &table::render(call.resource(), &[obj], None)),
+        Representation::Metadata => response::json(200, &response::partial_metadata(&obj)),
+        Representation::Object => response::json(200, &obj),
+    })
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -247,19 +245,15 @@ fn list(call: &Call<'_>) -> Result<Response, ApiError> {
             !call.query.label_selector.is_empty() || !call.query.field_selector.is_empty();
         meta.remaining = (!filtered).then_some(remaining);
     }
-    if call.wants_table {
-        return Ok(response::json(
-            200,
-            &table::render(call.resource(), &items, Some(&meta)),
-        ));
-    }
     let resource = call.resource();
-    Ok(response::list(
-        resource.kind,
-        &resource.api_version(),
-        &meta,
-        &items,
-    ))
+    Ok(match call.representation {
+        Representation::Table => response::json(200, &table::render(resource, &items, Some(&meta))),
+        Representation::Metadata => {
+            let partial: Vec<Arc<Value>> = items.iter().map(|o| Arc::new(response::partial_metadata(o))).collect();
+            response::list("PartialObjectMetadata", "meta.k8s.io/v1", &meta, &partial)
+        }
+        Representation::Object => response::list(resource.kind, &resource.api_version(), &meta, &items),
+    })
 }
 
 /// Checks `apiVersion`, `kind`, name and namespace of a body against the URL and fills them in.

@@ -1,5 +1,10 @@
 //! The HTTP side: an accept loop serving HTTP/1.1, the request pipeline (latency and failure
 //! faults, routing, RBAC) and the handlers of every verb.
+//!
+//! Private control paths (not part of the Kubernetes API): `/testcluster/faults`,
+//! `/testcluster/rbac` and `/testcluster/logs`, described in the `control` module: `GET` shows,
+//! `POST` adds (JSON body), `DELETE` clears. Example:
+//! `curl -X POST $URL/testcluster/faults -d '{"fail": {"path": "/pods", "count": 2, "action": {"status": 503}}}'`.
 
 mod control;
 mod crud;

@@ -9,6 +9,39 @@ use serde_json::Value;
 
 use crate::errors::ApiError;
 
+/// How the client asked to see objects (`Accept: application/json;as=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Representation {
+    /// The objects themselves.
+    Object,
+    /// A `meta.k8s.io/v1 Table` (kubectl get).
+    Table,
+    /// `PartialObjectMetadata` / `PartialObjectMetadataList` (metadata-only clients).
+    Metadata,
+}
+
+impl Representation {
+    /// The representation an `Accept` header asks for.
+    pub fn from_accept(accept: &str) -> Representation {
+        if accept.contains("as=Table") {
+            Representation::Table
+        } else if accept.contains("as=PartialObjectMetadata") {
+            Representation::Metadata
+        } else {
+            Representation::Object
+        }
+    }
+}
+
+/// The `PartialObjectMetadata` of an object.
+pub fn partial_metadata(obj: &Value) -> Value {
+    serde_json::json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| serde_json::json!({})),
+    })
+}
+
 /// A JSON response with `code`.
 pub fn json(code: u16, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();

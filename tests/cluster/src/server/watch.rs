@@ -26,7 +26,7 @@ use crate::selector::{FieldSelector, LabelSelector};
 use crate::store::{EventType, Store, StoredEvent, str_at};
 
 use super::crud::Call;
-use super::response::error_response;
+use super::response::{Representation, error_response, partial_metadata};
 use super::table::{self, IncludeObject};
 
 /// How long a watch without `timeoutSeconds` lasts.
@@ -43,7 +43,8 @@ struct WatchSpec {
     labels: LabelSelector,
     fields: FieldSelector,
     name: Option<String>,
-    table: Option<IncludeObject>,
+    representation: Representation,
+    include_object: IncludeObject,
     bookmarks: bool,
 }
 
@@ -66,11 +67,13 @@ impl WatchSpec {
     }
 
     fn line(&self, kind: &str, obj: &Value) -> Bytes {
-        let object = match self.table {
-            Some(include) if kind != "ERROR" && kind != "BOOKMARK" => {
-                table::render_with(self.resource, &[Arc::new(obj.clone())], None, include)
+        let object = match self.representation {
+            _ if kind == "ERROR" || kind == "BOOKMARK" => obj.clone(),
+            Representation::Table => {
+                table::render_with(self.resource, &[Arc::new(obj.clone())], None, self.include_object)
             }
-            _ => obj.clone(),
+            Representation::Metadata => partial_metadata(obj),
+            Representation::Object => obj.clone(),
         };
         let mut out =
             serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
@@ -117,7 +120,8 @@ pub fn serve(call: &Call<'_>) -> Response {
             .name
             .clone()
             .or_else(|| query.field_selector.required_name().map(str::to_string)),
-        table: call.wants_table.then_some(query.include_object),
+        representation: call.representation,
+        include_object: query.include_object,
         bookmarks: query.allow_watch_bookmarks,
     };
     let timeout = query
@@ -276,7 +280,8 @@ fn classify(
     let selected = spec.selects(obj);
     let was = visible.contains(&id);
     match event.kind {
-        EventType::Deleted => visible.remove(&id).then_some("DELETED"),
+        // The deleted object is its last state: it was visible if it matched then.
+        EventType::Deleted => (visible.remove(&id) || selected).then_some("DELETED"),
         EventType::Added | EventType::Modified => match (was, selected) {
             (true, true) => Some(if event.kind == EventType::Added {
                 "ADDED"
