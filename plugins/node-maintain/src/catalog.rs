@@ -103,7 +103,7 @@ pub const CHECKS: &[CheckInfo] = &[
     CheckInfo {
         id: "node.unreplaced-pods",
         severity: Critical,
-        summary: "pods on an unreachable node that Kubernetes will not replace (StatefulSet, bare)",
+        summary: "pods on an Unknown or long NotReady node that Kubernetes will not replace (StatefulSet, bare)",
     },
     CheckInfo {
         id: "drain.daemonset",

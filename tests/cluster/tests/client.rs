@@ -117,7 +117,10 @@ async fn lists_page_with_continue_tokens_and_filter_by_selectors() {
         names.windows(2).all(|w| w[0] < w[1]),
         "sorted and without repeats"
     );
-    let metadata = api.list_metadata(&ListParams::default().labels("parity=even")).await.expect("metadata list");
+    let metadata = api
+        .list_metadata(&ListParams::default().labels("parity=even"))
+        .await
+        .expect("metadata list");
     assert_eq!(metadata.items.len(), 13);
     assert_eq!(metadata.items[0].metadata.name.as_deref(), Some("cm-00"));
     let odd = api
@@ -136,6 +139,39 @@ async fn lists_page_with_continue_tokens_and_filter_by_selectors() {
             .expect_err("bad selector"),
     );
     assert_eq!((bad.code, bad.reason.as_str()), (400, "BadRequest"));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn pages_across_namespaces_follow_the_store_order() {
+    let in_ns = |ns: &str, name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}});
+    let objects = vec![
+        in_ns("a", "z"),
+        in_ns("a-b", "m"),
+        in_ns("a", "y"),
+        in_ns("ab", "k"),
+    ];
+    let cluster = TestCluster::start(objects, None, false)
+        .await
+        .expect("cluster");
+    let api: Api<ConfigMap> = Api::all(client(&cluster).await);
+    let mut seen = Vec::new();
+    let mut params = ListParams::default().limit(1);
+    loop {
+        let page = api.list(&params).await.expect("list");
+        seen.extend(page.items.iter().map(|c| {
+            format!(
+                "{}/{}",
+                c.metadata.namespace.as_deref().unwrap_or(""),
+                c.metadata.name.as_deref().unwrap_or("")
+            )
+        }));
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, ["a/y", "a/z", "a-b/m", "ab/k"]);
     cluster.shutdown().await;
 }
 

@@ -84,7 +84,7 @@ pub fn check_node(
     ));
     findings.extend(capacity::check_capacity(name, &cap));
     findings.extend(evicted::check_evicted(name, &pods));
-    findings.extend(unknown::check_unreplaced(node, &pods));
+    findings.extend(unknown::check_unreplaced(node, &pods, now));
     let row = NodeRow {
         name: name.to_string(),
         status: status.to_string(),

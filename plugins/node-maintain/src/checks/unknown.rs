@@ -1,19 +1,39 @@
-//! On a node whose status is Unknown, the pods Kubernetes will not replace by itself: a
-//! StatefulSet waits for the old pod to be gone before recreating its identity, and nobody
-//! recreates a bare pod (runbook 6.1.6, 6.6.2).
+//! On a node that is Unknown, or NotReady for longer than pods tolerate it (5 minutes by
+//! default), the pods Kubernetes will not replace by itself: a StatefulSet waits for the old
+//! pod to be gone before recreating its identity (and the stuck kubelet or runtime never
+//! confirms it), and nobody recreates a bare pod (runbook 6.1.6, 6.6.2).
 
+use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use runbook::Finding;
 use runbook::pods::{OwnerKind, owner_of};
 
-use crate::checks::conditions::is_unknown;
+use crate::checks::conditions::condition;
 use crate::resources::holds_resources;
 
-/// One critical finding per StatefulSet or bare pod on `node` when its status is Unknown.
-pub fn check_unreplaced(node: &Node, pods: &[&Pod]) -> Vec<Finding> {
-    if !is_unknown(node) {
-        return Vec::new();
+/// How long pods tolerate a NotReady or unreachable node by default (the
+/// DefaultTolerationSeconds admission plugin) before the node controller evicts them.
+const DEFAULT_TOLERATION: SignedDuration = SignedDuration::from_secs(300);
+
+/// `Unknown`, or `NotReady` when the node has been so long enough that its pods are being
+/// evicted and cannot be confirmed gone; `None` otherwise.
+fn lost_status(node: &Node, now: Timestamp) -> Option<&'static str> {
+    let ready = condition(node, "Ready")?;
+    let since = ready.last_transition_time.as_ref().map(|t| t.0);
+    let long = since.is_none_or(|t| now.duration_since(t) > DEFAULT_TOLERATION);
+    match ready.status.as_str() {
+        "Unknown" => Some("Unknown"),
+        "False" if long => Some("NotReady"),
+        _ => None,
     }
+}
+
+/// One critical finding per StatefulSet or bare pod on `node` when the node is Unknown, or
+/// NotReady beyond the default toleration.
+pub fn check_unreplaced(node: &Node, pods: &[&Pod], now: Timestamp) -> Vec<Finding> {
+    let Some(status) = lost_status(node, now) else {
+        return Vec::new();
+    };
     let node_name = node.metadata.name.as_deref().unwrap_or_default();
     pods.iter()
         .filter(|p| holds_resources(p))
@@ -30,7 +50,7 @@ pub fn check_unreplaced(node: &Node, pods: &[&Pod]) -> Vec<Finding> {
             let (message, hint) = match owner.kind {
                 OwnerKind::StatefulSet => (
                     format!(
-                        "on node {node_name} (status Unknown): StatefulSet {} will not start a \
+                        "on node {node_name} ({status}): StatefulSet {} will not start a \
                          replacement until this pod is gone, so requests to it keep failing",
                         owner.name
                     ),
@@ -42,7 +62,7 @@ pub fn check_unreplaced(node: &Node, pods: &[&Pod]) -> Vec<Finding> {
                 ),
                 OwnerKind::None => (
                     format!(
-                        "bare pod on node {node_name} (status Unknown): no controller will \
+                        "bare pod on node {node_name} ({status}): no controller will \
                          recreate it elsewhere"
                     ),
                     format!(
@@ -65,7 +85,7 @@ pub fn check_unreplaced(node: &Node, pods: &[&Pod]) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{node, pod, with_condition};
+    use crate::fixtures::{node, now, pod, with_condition};
     use serde_json::json;
 
     #[test]
@@ -98,7 +118,7 @@ mod tests {
             ),
         ];
         let refs: Vec<&Pod> = pods.iter().collect();
-        let f = check_unreplaced(&n, &refs);
+        let f = check_unreplaced(&n, &refs, now());
         let subjects: Vec<&str> = f.iter().map(|f| f.subject.as_str()).collect();
         assert_eq!(subjects, ["pod/db/redis-0", "pod/ops/debug"]);
         assert!(
@@ -113,18 +133,33 @@ mod tests {
     }
 
     #[test]
-    fn nothing_on_a_ready_or_not_ready_node() {
+    fn not_ready_counts_only_beyond_the_default_toleration() {
         let pods = [pod("db", "redis-0", "n1", "StatefulSet/redis", json!({}))];
         let refs: Vec<&Pod> = pods.iter().collect();
-        assert!(check_unreplaced(&node("n1", json!({})), &refs).is_empty());
-        let not_ready = with_condition(
+        assert!(check_unreplaced(&node("n1", json!({})), &refs, now()).is_empty());
+        let brief = with_condition(
             node("n1", json!({})),
             "Ready",
             "False",
             "KubeletNotReady",
             "",
-            5,
+            4,
         );
-        assert!(check_unreplaced(&not_ready, &refs).is_empty());
+        assert!(check_unreplaced(&brief, &refs, now()).is_empty());
+        let pleg = with_condition(
+            node("n1", json!({})),
+            "Ready",
+            "False",
+            "KubeletNotReady",
+            "PLEG is not healthy",
+            27 * 60,
+        );
+        let f = check_unreplaced(&pleg, &refs, now());
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.starts_with("on node n1 (NotReady)"),
+            "{}",
+            f[0].message
+        );
     }
 }

@@ -187,7 +187,11 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
     eprintln!(
         "node/{} {}cordoned{}",
         req.node,
-        if plan.was_unschedulable { "already " } else { "" },
+        if plan.was_unschedulable {
+            "already "
+        } else {
+            ""
+        },
         dry_run_suffix(req.change.dry_run)
     );
 
@@ -296,9 +300,9 @@ fn explain_remaining(outcome: &DrainOutcome, plan: &DrainPlan) {
         let advice = reason
             .strip_prefix("blocked by PDB ")
             .and_then(|pdb| {
-                plan.findings
-                    .iter()
-                    .find(|f| f.subject == format!("pdb/{pdb}") && f.message.starts_with("allows 0"))
+                plan.findings.iter().find(|f| {
+                    f.subject == format!("pdb/{pdb}") && f.message.starts_with("allows 0")
+                })
             })
             .map(|f| f.hint.clone())
             .or_else(|| {

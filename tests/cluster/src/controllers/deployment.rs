@@ -40,7 +40,7 @@ pub fn reconcile(store: &Store, _rules: &Rules, now: Timestamp) -> bool {
         let namespace = meta(&deployment, "namespace");
         let replicasets = store.list("replicasets", Some(namespace));
         let pods = store.list("pods", Some(namespace));
-        let mut sync = Sync::new(store, (*deployment).clone(), now);
+        let mut sync = DeploymentSync::new(store, (*deployment).clone(), now);
         sync.run(replicasets, &pods);
         changed |= sync.changed;
     }
@@ -158,7 +158,7 @@ pub fn new_rs_new_replicas(d: &Value, all_rs_replicas: i64, new_rs_replicas: i64
 
 /// The state of one deployment's sync: the deployment as it will be written back, its
 /// ReplicaSets as they are after this pass's writes.
-struct Sync<'a> {
+struct DeploymentSync<'a> {
     store: &'a Store,
     now: Timestamp,
     original: Value,
@@ -168,9 +168,9 @@ struct Sync<'a> {
     changed: bool,
 }
 
-impl<'a> Sync<'a> {
-    fn new(store: &'a Store, d: Value, now: Timestamp) -> Sync<'a> {
-        Sync {
+impl<'a> DeploymentSync<'a> {
+    fn new(store: &'a Store, d: Value, now: Timestamp) -> DeploymentSync<'a> {
+        DeploymentSync {
             store,
             now,
             original: d.clone(),

@@ -202,6 +202,21 @@ pub fn record(
     store.create("events", created).is_ok()
 }
 
+/// Whether an event with this reason and message about `obj` exists.
+pub fn recorded(store: &Store, obj: &Value, reason: &str, message: &str) -> bool {
+    let namespace = match objects::meta(obj, "namespace") {
+        "" => "default",
+        ns => ns,
+    };
+    let uid = objects::meta(obj, "uid");
+    let (events, _) = store.list_shared("events", Some(namespace));
+    events.iter().any(|e| {
+        e["reason"] == reason
+            && e["message"] == message
+            && e.pointer("/involvedObject/uid").and_then(Value::as_str) == Some(uid)
+    })
+}
+
 /// The latest `lastTimestamp` of an event with this reason about `obj`, if one exists.
 pub fn last_seen(store: &Store, obj: &Value, reason: &str) -> Option<Timestamp> {
     let namespace = match objects::meta(obj, "namespace") {

@@ -92,7 +92,8 @@ impl Addresses<'_> {
     }
 }
 
-/// Removes a terminating pod after min(its grace period, the scenario's cap).
+/// Removes a terminating pod: at once when none of its containers runs (crash-looping, never
+/// started), else after min(its grace period, the scenario's cap).
 fn terminate(store: &Store, rules: &Rules, pod: &Value, now: Timestamp) -> bool {
     let grace = objects::int(pod, "/metadata/deletionGracePeriodSeconds", 0).max(0);
     let Some(deadline) = objects::time_at(pod, "/metadata/deletionTimestamp") else {
@@ -100,22 +101,23 @@ fn terminate(store: &Store, rules: &Rules, pod: &Value, now: Timestamp) -> bool 
     };
     let requested = objects::plus_seconds(deadline, -grace);
     let host = objects::node_name(pod).to_string();
+    let running: Vec<&str> = objects::list(pod, "/status/containerStatuses")
+        .iter()
+        .filter(|s| s.pointer("/state/running").is_some())
+        .filter_map(|s| s["name"].as_str())
+        .collect();
     let mut changed = false;
-    if events::last_seen(store, pod, "Killing").is_none() {
-        for container in objects::list(pod, "/spec/containers") {
-            let name = container["name"].as_str().unwrap_or("");
-            let message = format!("Stopping container {name}");
+    for name in &running {
+        let message = format!("Stopping container {name}");
+        if !events::recorded(store, pod, "Killing", &message) {
             let field_path = format!("spec.containers{{{name}}}");
-            changed |= events::record(
-                store,
-                now,
-                events::kubelet(&host),
-                pod,
-                Event::normal("Killing", &message).on_container(&field_path),
-            );
+            let event = Event::normal("Killing", &message).on_container(&field_path);
+            changed |= events::record(store, now, events::kubelet(&host), pod, event);
         }
     }
-    if objects::seconds_between(requested, now) >= grace.min(rules.termination_cap_seconds) {
+    let stopped = running.is_empty()
+        || objects::seconds_between(requested, now) >= grace.min(rules.termination_cap_seconds);
+    if stopped {
         changed |= store
             .remove("pods", Some(meta(pod, "namespace")), meta(pod, "name"))
             .is_some();
@@ -772,6 +774,29 @@ mod tests {
             store
                 .get("pods", Some("gateway"), "gateway-proxy-abcde")
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_crash_looping_pod_goes_at_once_when_deleted() {
+        let store = setup("512Mi");
+        let rules = oom_rules();
+        reconcile(&store, &rules, now());
+        reconcile(&store, &rules, objects::plus_seconds(now(), 1));
+        let options = crate::store::DeleteOptions::default();
+        store
+            .delete("pods", Some("gateway"), "gateway-proxy-abcde", &options)
+            .unwrap();
+        assert!(reconcile(&store, &rules, objects::plus_seconds(now(), 1)));
+        assert!(
+            store
+                .get("pods", Some("gateway"), "gateway-proxy-abcde")
+                .is_none()
+        );
+        let stopping = store.list("events", Some("gateway"));
+        assert!(
+            !stopping.iter().any(|e| e["reason"] == "Killing"),
+            "nothing ran to stop"
         );
     }
 

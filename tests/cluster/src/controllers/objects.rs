@@ -198,35 +198,7 @@ pub fn memory_limit(container: &Value) -> Option<f64> {
 
 /// The pod's QoS class, as the API server computes it on create.
 pub fn qos_class(pod: &Value) -> &'static str {
-    let containers: Vec<&Value> = list(pod, "/spec/containers")
-        .iter()
-        .chain(list(pod, "/spec/initContainers"))
-        .collect();
-    let has = |c: &Value, kind: &str, resource: &str| {
-        c.pointer(&format!("/resources/{kind}/{resource}"))
-            .is_some()
-    };
-    let nothing_set = containers.iter().all(|c| {
-        ["cpu", "memory"]
-            .iter()
-            .all(|r| !has(c, "requests", r) && !has(c, "limits", r))
-    });
-    if nothing_set {
-        return "BestEffort";
-    }
-    let guaranteed = containers.iter().all(|c| {
-        ["cpu", "memory"].iter().all(|r| {
-            let limit = c.pointer(&format!("/resources/limits/{r}"));
-            let request = c.pointer(&format!("/resources/requests/{r}")).or(limit);
-            limit.is_some()
-                && limit.and_then(quantity::parse_value) == request.and_then(quantity::parse_value)
-        })
-    });
-    if guaranteed {
-        "Guaranteed"
-    } else {
-        "Burstable"
-    }
+    crate::defaults::qos_class(pod.get("spec").unwrap_or(&Value::Null))
 }
 
 /// The pod template of a workload without the `pod-template-hash` label, with empty maps and

@@ -77,8 +77,7 @@ fn sync(store: &Store, rs: &Value, namespace_pods: &[Arc<Value>], now: Timestamp
 
 fn adopt(store: &Store, rs: &Value, pod: &Value) -> Option<Value> {
     let mut next = pod.clone();
-    let refs = objects::list(pod, "/metadata/ownerReferences").to_vec();
-    let mut refs = refs;
+    let mut refs = objects::list(pod, "/metadata/ownerReferences").to_vec();
     refs.push(objects::controller_reference(rs));
     next["metadata"]["ownerReferences"] = Value::Array(refs);
     store.update("pods", next).ok()

@@ -180,8 +180,9 @@ struct ContinueToken {
     start: String,
 }
 
-fn position(obj: &Value) -> String {
-    format!("{}/{}", str_at(obj, "namespace"), str_at(obj, "name"))
+/// Where an object sits in list order: (namespace, name), as the store sorts.
+fn position(obj: &Value) -> (&str, &str) {
+    (str_at(obj, "namespace"), str_at(obj, "name"))
 }
 
 fn decode_continue(token: &str) -> Result<ContinueToken, ApiError> {
@@ -228,7 +229,12 @@ fn list(call: &Call<'_>) -> Result<Response, ApiError> {
             ));
         }
         rv = token.rv;
-        items.retain(|o| position(o) > token.start);
+        let after = token
+            .start
+            .split_once('/')
+            .unwrap_or(("", token.start.as_str()));
+        let first = items.partition_point(|o| position(o) <= after);
+        items.drain(..first);
     }
     let mut meta = ListMeta {
         resource_version: rv,
@@ -239,7 +245,11 @@ fn list(call: &Call<'_>) -> Result<Response, ApiError> {
     if limit > 0 && items.len() > limit {
         let remaining = items.len() - limit;
         items.truncate(limit);
-        let start = items.last().map(|o| position(o)).unwrap_or_default();
+        let start = items.last().map(|o| {
+            let (ns, name) = position(o);
+            format!("{ns}/{name}")
+        });
+        let start = start.unwrap_or_default();
         meta.continue_token = Some(encode_continue(&ContinueToken { rv, start }));
         let filtered =
             !call.query.label_selector.is_empty() || !call.query.field_selector.is_empty();
@@ -249,10 +259,15 @@ fn list(call: &Call<'_>) -> Result<Response, ApiError> {
     Ok(match call.representation {
         Representation::Table => response::json(200, &table::render(resource, &items, Some(&meta))),
         Representation::Metadata => {
-            let partial: Vec<Arc<Value>> = items.iter().map(|o| Arc::new(response::partial_metadata(o))).collect();
+            let partial: Vec<Arc<Value>> = items
+                .iter()
+                .map(|o| Arc::new(response::partial_metadata(o)))
+                .collect();
             response::list("PartialObjectMetadata", "meta.k8s.io/v1", &meta, &partial)
         }
-        Representation::Object => response::list(resource.kind, &resource.api_version(), &meta, &items),
+        Representation::Object => {
+            response::list(resource.kind, &resource.api_version(), &meta, &items)
+        }
     })
 }
 
