@@ -145,7 +145,12 @@ mod tests {
         assert_eq!(missing, ExitCode::from(64));
         let help = parse_from::<Demo, _, _>(["demo", "--help"]).unwrap_err();
         assert_eq!(help, ExitCode::SUCCESS);
-        assert_eq!(parse_from::<Demo, _, _>(["demo", "--replicas", "3"]).unwrap().replicas, 3);
+        assert_eq!(
+            parse_from::<Demo, _, _>(["demo", "--replicas", "3"])
+                .unwrap()
+                .replicas,
+            3
+        );
     }
 
     #[test]

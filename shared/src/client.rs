@@ -29,7 +29,10 @@ static SERVER_URL: OnceLock<String> = OnceLock::new();
 
 /// The URL of the API server the process connected to (for error messages).
 pub fn server_url() -> &'static str {
-    SERVER_URL.get().map(String::as_str).unwrap_or("the API server")
+    SERVER_URL
+        .get()
+        .map(String::as_str)
+        .unwrap_or("the API server")
 }
 
 /// Builds the client from the flags. Errors are one line each (exit 3).
@@ -67,7 +70,11 @@ pub async fn connect_with(args: &ConnectArgs, retry_429: bool) -> Result<Connect
         .namespace
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
-    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
     let _ = SERVER_URL.set(server.clone());
     let layer = RequestLayer {
         timeout: args.request_timeout.0,
@@ -257,7 +264,10 @@ mod tests {
         let err = connect(&args).await.err().expect("must fail");
         assert_eq!(err.exit_code(), crate::exit::CANNOT_CHECK);
         let msg = err.to_string();
-        assert!(msg.starts_with("cannot read kubeconfig /nonexistent/kubeconfig"), "{msg}");
+        assert!(
+            msg.starts_with("cannot read kubeconfig /nonexistent/kubeconfig"),
+            "{msg}"
+        );
         assert!(!msg.contains('\n'));
     }
 }

@@ -126,7 +126,11 @@ pub fn close_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>
         .filter(|(s, _)| *s >= 0.85)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 /// Result alias used across the suite.
@@ -269,7 +273,12 @@ pub fn from_kube(err: kube::Error, op: &Op) -> Error {
             {
                 Error::Unreachable { url, reason: chain }
             } else {
-                Error::Api(format!("{} {}{}: {chain}", op.verb, op.resource, op.scope()))
+                Error::Api(format!(
+                    "{} {}{}: {chain}",
+                    op.verb,
+                    op.resource,
+                    op.scope()
+                ))
             }
         }
     }
@@ -327,17 +336,30 @@ mod kube_error_tests {
     #[test]
     fn forbidden_names_verb_and_resource() {
         let op = Op::new("list", "pods").ns("gateway");
-        let e = from_kube(status(403, "Forbidden", "pods is forbidden: User \"bob\" cannot list resource \"pods\""), &op);
+        let e = from_kube(
+            status(
+                403,
+                "Forbidden",
+                "pods is forbidden: User \"bob\" cannot list resource \"pods\"",
+            ),
+            &op,
+        );
         assert_eq!(e.exit_code(), 3);
         let msg = e.to_string();
-        assert!(msg.starts_with("forbidden: cannot list pods in namespace \"gateway\""), "{msg}");
+        assert!(
+            msg.starts_with("forbidden: cannot list pods in namespace \"gateway\""),
+            "{msg}"
+        );
     }
 
     #[test]
     fn not_found_and_conflict() {
         let op = Op::new("get", "deployments.apps").ns("gw").name("proxy");
         let e = from_kube(status(404, "NotFound", "not found"), &op);
-        assert_eq!(e.to_string(), "deployment \"proxy\" not found in namespace \"gw\"");
+        assert_eq!(
+            e.to_string(),
+            "deployment \"proxy\" not found in namespace \"gw\""
+        );
         let e = from_kube(status(409, "Conflict", "the object has been modified"), &op);
         assert_eq!(e.exit_code(), 2);
     }

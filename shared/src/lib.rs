@@ -11,6 +11,7 @@ pub mod flags;
 pub mod jsonpath;
 pub mod output;
 pub mod pods;
+pub mod profiles;
 pub mod prompt;
 pub mod quantity;
 pub mod resize_edit;

@@ -286,7 +286,13 @@ pub fn write_findings(
             writeln!(w)?;
             writeln!(w, "{}", style.bold("What to do:"))?;
             for f in hints {
-                writeln!(w, "  {} {}: {}", style.severity(f.severity), f.subject, f.hint)?;
+                writeln!(
+                    w,
+                    "  {} {}: {}",
+                    style.severity(f.severity),
+                    f.subject,
+                    f.hint
+                )?;
             }
         }
     }
@@ -376,7 +382,10 @@ mod tests {
                 s
             })
             .collect();
-        assert_eq!(plain, ["SEVERITY   SUBJECT", "CRITICAL   a", "INFO       b"]);
+        assert_eq!(
+            plain,
+            ["SEVERITY   SUBJECT", "CRITICAL   a", "INFO       b"]
+        );
         assert!(out.contains('\u{1b}'));
     }
 

@@ -3,6 +3,9 @@
 //! `kubectl get svc,endpointslices,pods -A -o json > /dev/null` on the same test cluster.
 //! Prints wall time (median of the runs), peak memory (max RSS) and API requests of each.
 //!
+//! The cluster is `testcluster::generator::large_cluster` (Services with their Deployment,
+//! ReplicaSet, pods, Endpoints and EndpointSlices), served without controllers.
+//!
 //! Sizes: `SVC_CHECK_BENCH_SERVICES`, `SVC_CHECK_BENCH_PODS`, `SVC_CHECK_BENCH_NODES`,
 //! `SVC_CHECK_BENCH_RUNS` override the defaults (5000, 50000, 100, 3).
 
@@ -11,7 +14,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::resource::{UsageWho, getrusage};
-use serde_json::{Value, json};
 use testcluster::TestCluster;
 
 /// Set in the child that measures one command (it runs the command and prints its max RSS).
@@ -26,7 +28,10 @@ fn main() {
         return;
     }
     let size = |name: &str, default: usize| {
-        std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let services = size("SVC_CHECK_BENCH_SERVICES", 5000);
     let pods = size("SVC_CHECK_BENCH_PODS", 50_000);
@@ -38,18 +43,29 @@ fn main() {
 
 async fn bench(nodes: usize, services: usize, pods: usize, runs: usize) {
     let start = Instant::now();
-    let objects = generate(nodes, services, pods);
+    let objects = testcluster::generator::large_cluster(nodes, services, pods);
     let count = objects.len();
-    let cluster = TestCluster::start(objects, None, false).await.expect("start the test cluster");
-    eprintln!("loaded {count} objects in {:.1}s", start.elapsed().as_secs_f64());
+    let cluster = TestCluster::start(objects, None, false)
+        .await
+        .expect("start the test cluster");
+    eprintln!(
+        "loaded {count} objects in {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = dir.path().join("kubeconfig");
     cluster.write_kubeconfig(&kubeconfig).expect("kubeconfig");
     let plugin = env!("CARGO_BIN_EXE_kubectl-svc_check");
 
-    let svc_check = Measured::of(runs, &kubeconfig, dir.path(), plugin, &["-A", "-o", "json"], &["-v"], |line| {
-        line.starts_with("GET ")
-    });
+    let svc_check = Measured::of(
+        runs,
+        &kubeconfig,
+        dir.path(),
+        plugin,
+        &["-A", "-o", "json"],
+        &["-v"],
+        |line| line.starts_with("GET "),
+    );
     let kubectl = Measured::of(
         runs,
         &kubeconfig,
@@ -57,14 +73,23 @@ async fn bench(nodes: usize, services: usize, pods: usize, runs: usize) {
         "kubectl",
         &["get", "svc,endpointslices,pods", "-A", "-o", "json"],
         &["-v=6"],
-        |line| line.contains(" GET http"),
+        // klog prints `GET http://...` or, structured, `"Response" verb="GET" url=...`.
+        |line| line.contains(" GET http") || line.contains("verb=\"GET\""),
     );
-    println!("test cluster: {nodes} nodes, {services} services, {pods} pods, {services} endpointslices ({count} objects)");
+    println!(
+        "test cluster (testcluster::generator::large_cluster): {nodes} nodes, {services} services, {pods} pods ({count} objects)"
+    );
     println!();
-    println!("{:<58} {:>9} {:>10} {:>9}", "COMMAND", "WALL", "PEAK RSS", "REQUESTS");
+    println!(
+        "{:<58} {:>9} {:>10} {:>9}",
+        "COMMAND", "WALL", "PEAK RSS", "REQUESTS"
+    );
     for (label, m) in [
         ("kubectl svc-check -A -o json > /dev/null", &svc_check),
-        ("kubectl get svc,endpointslices,pods -A -o json > /dev/null", &kubectl),
+        (
+            "kubectl get svc,endpointslices,pods -A -o json > /dev/null",
+            &kubectl,
+        ),
     ] {
         println!(
             "{:<58} {:>8.2}s {:>6} MiB {:>9}",
@@ -75,7 +100,9 @@ async fn bench(nodes: usize, services: usize, pods: usize, runs: usize) {
         );
     }
     println!();
-    println!("(wall: median of {runs} runs; requests counted from each client's request log in a separate run)");
+    println!(
+        "(wall: median of {runs} runs; requests counted from each client's request log in a separate run)"
+    );
     cluster.shutdown().await;
 }
 
@@ -112,7 +139,10 @@ impl Measured {
                 .output()
                 .expect("run the measuring child");
             walls.push(started.elapsed());
-            let rss: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("max rss from the measuring child");
+            let rss: i64 = String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .expect("max rss from the measuring child");
             max_rss_kib = max_rss_kib.max(rss);
         }
         walls.sort();
@@ -124,8 +154,15 @@ impl Measured {
             .stdout(Stdio::null())
             .output()
             .expect("run the command with request logging");
-        let requests = String::from_utf8_lossy(&out.stderr).lines().filter(|l| is_request(l)).count();
-        Measured { wall: walls[walls.len() / 2], max_rss_kib, requests }
+        let requests = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| is_request(l))
+            .count();
+        Measured {
+            wall: walls[walls.len() / 2],
+            max_rss_kib,
+            requests,
+        }
     }
 }
 
@@ -139,55 +176,10 @@ fn measure_child() {
         .stdout(Stdio::null())
         .status()
         .unwrap_or_else(|e| panic!("run {program}: {e}"));
-    assert!(status.code().is_some_and(|c| c <= 3), "{program} failed: {status}");
+    assert!(
+        status.code().is_some_and(|c| c <= 3),
+        "{program} failed: {status}"
+    );
     let usage = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
     println!("{}", usage.max_rss());
-}
-
-/// A large cluster: `nodes` nodes; `services` Services in 50 namespaces, each selecting
-/// `pods / services` Deployment pods (one in twenty not ready, one Service in fifty with a
-/// selector typo, one in a hundred a LoadBalancer); one EndpointSlice per Service.
-fn generate(nodes: usize, services: usize, pods: usize) -> Vec<Value> {
-    let per_service = (pods / services.max(1)).max(1);
-    let mut objects = Vec::with_capacity(nodes + 2 * services + pods);
-    for n in 0..nodes {
-        objects.push(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("node-{n}"),
-            "labels": {"kubernetes.io/hostname": format!("node-{n}")}},
-            "status": {"conditions": [{"type": "Ready", "status": "True"}]}}));
-    }
-    let mut pod_index = 0usize;
-    for s in 0..services {
-        let ns = format!("team-{}", s % 50);
-        let app = format!("app-{s}");
-        let hash = "5d8c7f";
-        let mut endpoints = Vec::new();
-        for p in 0..per_service {
-            let name = format!("{app}-{hash}-{p:05}");
-            let ready = pod_index % 20 != 0;
-            let node = format!("node-{}", pod_index % nodes.max(1));
-            let ip = format!("10.{}.{}.{}", (pod_index >> 16) & 255, (pod_index >> 8) & 255, pod_index & 255);
-            objects.push(json!({"apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": name, "namespace": ns, "labels": {"app": app, "pod-template-hash": hash},
-                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{app}-{hash}"), "uid": "rs", "controller": true}]},
-                "spec": {"nodeName": node, "containers": [{"name": "app", "image": "registry.example/app:1",
-                    "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-                    "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}}}]},
-                "status": {"phase": "Running", "podIP": ip,
-                    "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
-                    "containerStatuses": [{"name": "app", "ready": ready, "restartCount": 0, "image": "registry.example/app:1", "imageID": "",
-                        "state": {"running": {"startedAt": "2026-11-05T09:00:00Z"}}}]}}));
-            endpoints.push(json!({"addresses": [ip], "nodeName": node, "conditions": {"ready": ready, "serving": ready, "terminating": false},
-                "targetRef": {"kind": "Pod", "namespace": ns, "name": name}}));
-            pod_index += 1;
-        }
-        let selector = if s % 50 == 7 { format!("{app}x") } else { app.clone() };
-        let kind = if s % 100 == 3 { "LoadBalancer" } else { "ClusterIP" };
-        objects.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": app, "namespace": ns},
-            "spec": {"type": kind, "selector": {"app": selector}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}));
-        objects.push(json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": {"name": format!("{app}-abcde"), "namespace": ns, "labels": {"kubernetes.io/service-name": app}},
-            "addressType": "IPv4", "endpoints": if s % 50 == 7 { json!([]) } else { json!(endpoints) },
-            "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}));
-    }
-    objects
 }

@@ -481,6 +481,31 @@ async fn get_watch_streams_changes_until_the_timeout() {
 }
 
 #[tokio::test]
+async fn pod_specs_are_immutable_except_images() {
+    let (cluster, kubectl) = cluster().await;
+    let resize =
+        r#"{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":"1Gi"}}}]}}"#;
+    let refused = kubectl.fails(&["patch", "pod", "web-a", "-p", resize]);
+    assert!(
+        refused.contains("The Pod \"web-a\" is invalid: spec: Forbidden: pod updates may not change fields other than"),
+        "{refused}"
+    );
+    kubectl.ok(&["set", "image", "pod/web-a", "nginx=nginx:1.27"]);
+    assert_eq!(
+        stored(&cluster, "pods", "web-a")["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
+    let bare = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare", "namespace": "default"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}});
+    cluster
+        .store()
+        .create("pods", bare)
+        .expect("a pod stored without defaults, as controllers do");
+    kubectl.ok(&["label", "pod", "bare", "x=y"]);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
 async fn conflicts_and_validation_errors_read_like_the_real_server() {
     let (cluster, kubectl) = cluster().await;
     let mut stale = stored(&cluster, "deployments", "web");

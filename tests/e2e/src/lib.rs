@@ -29,7 +29,8 @@ pub fn ensure_built() -> &'static Path {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
         let mut cmd = std::process::Command::new(cargo);
-        cmd.args(["build", "--quiet", "--manifest-path"]).arg(&manifest);
+        cmd.args(["build", "--quiet", "--manifest-path"])
+            .arg(&manifest);
         for p in [
             "kubectl-gw-status",
             "kubectl-gw-resize",
@@ -38,7 +39,9 @@ pub fn ensure_built() -> &'static Path {
         ] {
             cmd.args(["-p", p]);
         }
-        let status = cmd.status().expect("run cargo build for the plugin binaries");
+        let status = cmd
+            .status()
+            .expect("run cargo build for the plugin binaries");
         assert!(status.success(), "cargo build of the plugins failed");
         bin_dir()
     })

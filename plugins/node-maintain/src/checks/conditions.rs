@@ -63,11 +63,6 @@ pub fn ready_status(node: &Node) -> &'static str {
     }
 }
 
-/// True when the Ready condition is Unknown: the kubelet stopped posting status.
-pub fn is_unknown(node: &Node) -> bool {
-    condition(node, "Ready").is_some_and(|c| c.status == "Unknown")
-}
-
 fn name(node: &Node) -> &str {
     node.metadata.name.as_deref().unwrap_or_default()
 }
@@ -302,7 +297,6 @@ mod tests {
         let f = check_ready(&n, now());
         assert_eq!(ids(&f), ["node.unknown"]);
         assert!(f[0].message.contains("for 90m"), "{}", f[0].message);
-        assert!(is_unknown(&n));
         assert_eq!(ready_status(&n), "Unknown");
     }
 

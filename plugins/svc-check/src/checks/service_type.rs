@@ -247,20 +247,30 @@ fn local_policy(view: &ServiceView) -> Option<Finding> {
         list_names(&without, 5)
     );
     let hint = "run a pod on every node that receives traffic (a DaemonSet, or topologySpreadConstraints), or set externalTrafficPolicy: Cluster if the client source IP is not needed";
-    Some(if kind == "LoadBalancer" {
-        Finding::info(
+    let subject = service_subject(view);
+    if kind != "LoadBalancer" {
+        return Some(Finding::warning(
             catalog::LOCAL_POLICY_NO_ENDPOINTS,
-            service_subject(view),
+            subject,
+            message,
+            hint,
+        ));
+    }
+    let lb = "the load balancer's health check (healthCheckNodePort) keeps it off those nodes, but balances per node, not per pod";
+    Some(if with_endpoint.len() == 1 {
+        Finding::warning(
+            catalog::LOCAL_POLICY_NO_ENDPOINTS,
+            subject,
             format!(
-                "{message}; the load balancer's health check (healthCheckNodePort) keeps it off those nodes, but balances per node, not per pod"
+                "{message}; {lb}, and every endpoint sits on one node: losing that node stops the Service"
             ),
             hint,
         )
     } else {
-        Finding::warning(
+        Finding::info(
             catalog::LOCAL_POLICY_NO_ENDPOINTS,
-            service_subject(view),
-            message,
+            subject,
+            format!("{message}; {lb}"),
             hint,
         )
     })
@@ -463,5 +473,46 @@ mod tests {
             f[1].message
         );
         assert_eq!(f[1].severity, runbook::Severity::Warning);
+    }
+
+    #[test]
+    fn local_policy_on_a_load_balancer_warns_only_when_one_node_holds_every_endpoint() {
+        let svc = json!({"metadata": {"name": "edge", "namespace": "a"},
+            "spec": {"type": "LoadBalancer", "selector": {"app": "x"}, "externalTrafficPolicy": "Local"},
+            "status": {"loadBalancer": {"ingress": [{"ip": "47.1.2.3"}]}}});
+        let node = |n: &str| -> Node {
+            serde_json::from_value(json!({"metadata": {"name": n}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}})).unwrap()
+        };
+        let slice = |nodes: &[&str]| {
+            let eps: Vec<Value> = nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| json!({"addresses": [format!("10.0.0.{i}")], "nodeName": n}))
+                .collect();
+            json!({"metadata": {"name": "edge-1", "namespace": "a", "labels": {"kubernetes.io/service-name": "edge"}},
+                "addressType": "IPv4", "endpoints": eps})
+        };
+        let nodes = || Some(vec![node("node-1"), node("node-2"), node("node-3")]);
+        let one = run_with(
+            svc.clone(),
+            vec![],
+            vec![slice(&["node-1", "node-1"])],
+            vec![],
+            nodes(),
+        );
+        assert_eq!(one[0].severity, runbook::Severity::Warning);
+        assert!(
+            one[0].message.contains("2 of 3 ready nodes"),
+            "{}",
+            one[0].message
+        );
+        let two = run_with(
+            svc,
+            vec![],
+            vec![slice(&["node-1", "node-2"])],
+            vec![],
+            nodes(),
+        );
+        assert_eq!(two[0].severity, runbook::Severity::Info);
     }
 }

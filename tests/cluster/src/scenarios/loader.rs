@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, bail};
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::controllers::{daemon_pod, pod_template_hash, stateful_pod, stateful_revision};
 use crate::{defaults, resources, validation};
@@ -73,26 +73,40 @@ fn apply_defaults(obj: &mut Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Rewrites every string of `value` with `rewrite`.
+/// Rewrites every string of `value` that holds a placeholder (`{`) with `rewrite`, in place.
 fn map_strings(
-    value: Value,
+    mut value: Value,
     rewrite: &dyn Fn(&str) -> anyhow::Result<String>,
 ) -> anyhow::Result<Value> {
-    Ok(match value {
-        Value::String(text) => Value::String(rewrite(&text)?),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| map_strings(v, rewrite))
-                .collect::<anyhow::Result<_>>()?,
-        ),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| Ok((rewrite(&k)?, map_strings(v, rewrite)?)))
-                .collect::<anyhow::Result<Map<String, Value>>>()?,
-        ),
-        other => other,
-    })
+    rewrite_in_place(&mut value, rewrite)?;
+    Ok(value)
+}
+
+fn rewrite_in_place(
+    value: &mut Value,
+    rewrite: &dyn Fn(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
+    match value {
+        Value::String(text) if text.contains('{') => *text = rewrite(text)?,
+        Value::Array(items) => {
+            for item in items {
+                rewrite_in_place(item, rewrite)?;
+            }
+        }
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains('{')) {
+                let entries = std::mem::take(map);
+                for (key, item) in entries {
+                    map.insert(rewrite(&key)?, item);
+                }
+            }
+            for item in map.values_mut() {
+                rewrite_in_place(item, rewrite)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Replaces each `{<prefix>...}` placeholder in `text` with `resolve(inside)`.

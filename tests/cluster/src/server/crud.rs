@@ -435,14 +435,19 @@ fn pod_spec_without_mutable_fields(spec: Option<&Value>) -> Value {
 fn check_update(resource: &ResourceType, current: &Value, next: &Value) -> Result<(), ApiError> {
     let name = str_at(next, "name");
     let mut causes = Vec::new();
-    if resource.kind == "Pod"
-        && pod_spec_without_mutable_fields(current.get("spec"))
+    if resource.kind == "Pod" {
+        // Compare with the stored pod as the server would hold it: defaulted, canonical.
+        let mut stored = current.clone();
+        defaults::apply(resource, &mut stored);
+        validation::canonicalize_quantities(resource, &mut stored);
+        if pod_spec_without_mutable_fields(stored.get("spec"))
             != pod_spec_without_mutable_fields(next.get("spec"))
-    {
-        causes.push(FieldCause::forbidden(
-            "spec",
-            "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
-        ));
+        {
+            causes.push(FieldCause::forbidden(
+                "spec",
+                "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+            ));
+        }
     }
     let workload = matches!(
         resource.kind,
