@@ -101,10 +101,17 @@ fi
 for b in test-cluster kubectl-gw_status kubectl-gw_resize kubectl-node_maintain kubectl-svc_check; do
   [ -x "$bin/$b" ] || die "$bin/$b is missing: run without DEMO_SKIP_BUILD=1"
 done
-export PATH="$bin:$PATH"
+# The four binaries on PATH as an install puts them (target/debug itself also holds kubectl-*.d
+# dependency files, which kubectl would report as broken plugins).
+mkdir -p "$work/bin"
+for b in kubectl-gw_status kubectl-gw_resize kubectl-node_maintain kubectl-svc_check; do
+  ln -s "$bin/$b" "$work/bin/$b"
+done
+export PATH="$work/bin:$PATH"
 
 scenario "The plugins, as kubectl sees them"
-step "0" "finding the plugin binaries by hand" kubectl plugin list
+# (exit 1 only when other kubectl-* files on your PATH draw warnings, e.g. copies ours shadow)
+step "0 1" "finding the plugin binaries by hand" kubectl plugin list
 
 scenario "Runbook 000: gateway-proxy OOM-killed into CrashLoopBackOff at 99% of its memory limit"
 start_cluster gateway-oom
@@ -112,42 +119,58 @@ step "2" "kubectl get deploy gateway-proxy -ojson | jq .status; kubectl get depl
   kubectl gw-status gateway-proxy -n gateway
 step "0" "kubectl edit deploy gateway-proxy (memory request and limit +500Mi), then kubectl rollout status" \
   kubectl gw-resize deploy/gateway-proxy -n gateway --memory +500Mi --yes --timeout 90s
-step "0 1" "checking by hand that the new pods stay up" \
+step "1" "checking by hand that the new pods stay up (what remains are posture warnings)" \
   kubectl gw-status gateway-proxy -n gateway
+stop_server
+
+scenario "Runbook 000: gateway-proxy Pending, no node tolerates the gateway taint"
+start_cluster gateway-pending
+step "2" "kubectl describe pod (reading the FailedScheduling message); kubectl describe node ... | grep Taints" \
+  kubectl gw-status gateway-proxy -n gateway
+step "0" "kubectl edit deploy gateway-proxy (add the toleration), then kubectl rollout status" \
+  kubectl gw-resize deploy/gateway-proxy -n gateway --add-toleration node-role.kubernetes.io/gateway:NoSchedule --yes --timeout 90s
 stop_server
 
 scenario "Runbook 001: istio outage: every pod Running, yet istiod has no ready endpoints"
 start_cluster istio-outage
 step "2" "kubectl get pods -n istio-system (all Running); kubectl logs istio-ingressgateway; apiserver logs of failing webhooks; kubectl top node" \
   kubectl gw-status istio --logs
-step "0" "kubectl patch deployment istiod -p '{...\"date\":\"...\"}' (restart), then kubectl rollout status" \
+step "0" "kubectl patch deployment istiod -p '{...\"date\":\"...\"}' (restart so it moves off the saturated node), then kubectl rollout status" \
   kubectl gw-resize deploy/istiod -n istio-system --restart --yes --timeout 90s
+step "0" "the same for the ingress gateway, which shares the saturated node" \
+  kubectl gw-resize deploy/istio-ingressgateway -n istio-system --restart --yes --timeout 90s
+step "1" "checking by hand that istiod is ready and serving (what remains are the post-mortem's follow-ups)" \
+  kubectl gw-status istio
 stop_server
 
 scenario "Runbook 002: Nantian Gateway-API gateway with an HTTPRoute whose backend does not resolve"
 start_cluster nantian-gateway
 step "2" "kubectl get pods -n nantian-gw; kubectl get gatewayclass,gateway,httproute -o yaml, reading the conditions by eye" \
   kubectl gw-status nantian
+step "0" "kubectl scale deployment/nantian-gw-dataplane -n nantian-gw --replicas=4; kubectl rollout status" \
+  kubectl gw-resize deploy/nantian-gw-dataplane -n nantian-gw --replicas +2 --yes --timeout 90s
 stop_server
 
 scenario "Runbook 003: node trouble: DiskPressure, ImageGCFailed, a NotReady node (PLEG), evicted pods"
 start_cluster node-trouble
 step "2" "kubectl get nodes; kubectl describe node ...; kubectl get events --field-selector involvedObject.kind=Node; kubectl get pods -A | grep Evicted" \
   kubectl node-maintain check
-drain_node="$(kubectl get nodes -o jsonpath='{range .items[?(@.spec.unschedulable!=true)]}{.metadata.name}{"\n"}{end}' 2>/dev/null | head -1)"
-[ -n "$drain_node" ] || die "no schedulable node in node-trouble"
-step "0 1 2" "kubectl drain $drain_node --ignore-daemonsets --delete-local-data --dry-run (a list without the blockers)" \
-  kubectl node-maintain drain "$drain_node" --delete-emptydir-data --dry-run
-step "0" "kubectl cordon $drain_node; kubectl drain $drain_node --ignore-daemonsets --delete-local-data" \
-  kubectl node-maintain drain "$drain_node" --delete-emptydir-data --force --reason 'kernel upgrade' --timeout 90s --yes
-step "0" "kubectl uncordon $drain_node" \
-  kubectl node-maintain uncordon "$drain_node"
+step "2" "kubectl drain node-1 --ignore-daemonsets --delete-local-data --dry-run=client (a list, without the blockers)" \
+  kubectl node-maintain drain node-1 --dry-run
+step "0" "kubectl scale deployment/checkout -n shop --replicas=3 (so the PDB allows an eviction, as the plan says)" \
+  kubectl gw-resize deploy/checkout -n shop --replicas +1 --yes --timeout 90s
+step "0" "kubectl cordon node-1; kubectl drain node-1 --ignore-daemonsets --delete-local-data --force" \
+  kubectl node-maintain drain node-1 --delete-emptydir-data --force --reason 'kernel upgrade' --timeout 90s --yes
+step "0" "kubectl uncordon node-1 (after the maintenance)" \
+  kubectl node-maintain uncordon node-1
 stop_server
 
 scenario "Runbooks 003/004: Services that hang, refuse connections or do not balance"
 start_cluster service-faults
 step "2" "kubectl get svc -A; kubectl get endpoints; kubectl get pods --show-labels; kubectl describe svc ... one by one" \
   kubectl svc-check -A
+step "1" "kubectl get svc notifications -o yaml; kubectl get pods -o yaml | grep -A5 readinessProbe" \
+  kubectl svc-check notifications -n shop
 stop_server
 
 if [ "$unexpected" -eq 0 ]; then

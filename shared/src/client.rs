@@ -1,12 +1,21 @@
 //! Connecting to the API server as kubectl would: kubeconfig (with `KUBECONFIG` paths merged),
-//! context/cluster/user overrides, in-cluster fallback, `--request-timeout` on every call, and
-//! `-v` request logging.
+//! context/cluster/user overrides, in-cluster fallback, `--request-timeout` on every call,
+//! bounded retries of reads, and `-v` request logging.
+//!
+//! Retries (kube's own silent retry is turned off: it re-sends writes after a 503 too):
+//! a read (GET, HEAD) answered 500, 502, 503 or 504, or whose connection failed, is sent again
+//! up to [`READ_ATTEMPTS`] times with a doubling pause. A write (POST, PUT, PATCH, DELETE) is
+//! never sent again after a server error, a dropped connection or a timeout, since it may have
+//! been applied; it is re-sent only after a 429, which the API server answers before doing
+//! anything, and only when 429s are retried at all ([`connect_with`]). `--request-timeout`
+//! bounds a request with all its retries.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use http::{Request, Response};
+use http::{Method, Request, Response, StatusCode};
+use kube::client::Body;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use tower::{BoxError, Layer, Service};
@@ -40,11 +49,11 @@ pub async fn connect(args: &ConnectArgs) -> Result<Connection> {
     connect_with(args, true).await
 }
 
-/// Like [`connect`]; `retry_429: false` turns off kube's silent retry of 429 answers
-/// (eviction must see them, see notes/rust-stack.md).
+/// Like [`connect`]; `retry_429: false` never retries a 429 answer (eviction must see them,
+/// see notes/rust-stack.md).
 pub async fn connect_with(args: &ConnectArgs, retry_429: bool) -> Result<Connection> {
     let mut config = load_config(args).await?;
-    config.default_retry = retry_429;
+    config.default_retry = false;
     if let Some(server) = &args.server {
         config.cluster_url = server
             .parse()
@@ -79,6 +88,7 @@ pub async fn connect_with(args: &ConnectArgs, retry_429: bool) -> Result<Connect
     let layer = RequestLayer {
         timeout: args.request_timeout.0,
         verbose: args.verbose,
+        retry_429,
     };
     let client = kube::client::ClientBuilder::try_from(config)
         .map_err(|e| Error::Config(format!("cannot build a client for {server}: {e}")))?
@@ -161,31 +171,105 @@ fn first_line(e: &dyn std::error::Error) -> String {
 #[error("request did not complete within {0:?} (--request-timeout)")]
 pub struct RequestTimedOut(pub Duration);
 
-/// Tower layer: bounds each request by `--request-timeout` and logs it with `-v`.
+/// How many times a read is sent at most (the first try and three retries).
+pub const READ_ATTEMPTS: u32 = 4;
+/// The pause before the first retry; doubled before each further one.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest pause between two tries (also the cap on a 429's Retry-After).
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// How one try of a request ended, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TryOutcome {
+    /// The server answered with this status.
+    Answered(StatusCode),
+    /// No answer: the connection could not be made or was dropped.
+    NoAnswer,
+}
+
+/// Whether a request may be sent again after `outcome`: reads after a server error that may
+/// pass or a lost connection; any request after a 429 when `retry_429`. Never a write after
+/// a server error or a lost connection: it may have been applied already.
+fn may_retry(method: &Method, outcome: TryOutcome, retry_429: bool) -> bool {
+    let read = method == Method::GET || method == Method::HEAD;
+    match outcome {
+        TryOutcome::Answered(StatusCode::TOO_MANY_REQUESTS) => retry_429,
+        TryOutcome::Answered(status) => {
+            read && matches!(
+                status,
+                StatusCode::INTERNAL_SERVER_ERROR
+                    | StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            )
+        }
+        TryOutcome::NoAnswer => read,
+    }
+}
+
+/// The pause before try number `next` (2 for the first retry): 100 ms doubled per retry, or
+/// the server's Retry-After when longer, at most [`MAX_BACKOFF`].
+fn backoff(next: u32, retry_after: Option<Duration>) -> Duration {
+    let doubled = FIRST_BACKOFF.saturating_mul(1 << next.saturating_sub(2).min(16));
+    doubled
+        .max(retry_after.unwrap_or_default())
+        .min(MAX_BACKOFF)
+}
+
+/// A copy of `req` to send again (`None` for a streamed body, which cannot be replayed).
+fn replay(req: &Request<Body>) -> Option<Request<Body>> {
+    let mut copy = Request::new(req.body().try_clone()?);
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    *copy.extensions_mut() = req.extensions().clone();
+    Some(copy)
+}
+
+/// A read that failed on every try.
+#[derive(Debug, thiserror::Error)]
+#[error("no answer after {attempts} attempts: {last}")]
+pub struct RetriesExhausted {
+    /// How many times the request was sent.
+    pub attempts: u32,
+    /// The failure of the last try.
+    #[source]
+    pub last: BoxError,
+}
+
+/// Tower layer: bounds each request by `--request-timeout`, retries what may be retried, and
+/// logs each try with `-v`.
 #[derive(Clone, Copy, Debug)]
 struct RequestLayer {
     timeout: Option<Duration>,
     verbose: u8,
+    retry_429: bool,
 }
 
 impl<S> Layer<S> for RequestLayer {
     type Service = RequestService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        RequestService { inner, cfg: *self }
+        RequestService {
+            inner: Arc::new(tokio::sync::Mutex::new(inner)),
+            cfg: *self,
+        }
     }
 }
 
-#[derive(Clone)]
+/// The service of [`RequestLayer`]. The inner service is shared so that a retry can call it
+/// again from the response future.
 struct RequestService<S> {
-    inner: S,
+    inner: Arc<tokio::sync::Mutex<S>>,
     cfg: RequestLayer,
 }
 
-impl<S, B, RB> Service<Request<B>> for RequestService<S>
+impl<S, RB> Service<Request<Body>> for RequestService<S>
 where
-    S: Service<Request<B>, Response = Response<RB>>,
+    S: Service<Request<Body>, Response = Response<RB>> + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
+    RB: Send + 'static,
 {
     type Response = Response<RB>;
     type Error = BoxError;
@@ -193,19 +277,14 @@ where
 
     fn poll_ready(
         &mut self,
-        cx: &mut std::task::Context<'_>,
+        _cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::result::Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        // Readiness of the inner service is awaited per try, in `send_once`.
+        std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<B>) -> Self::Future {
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
         let cfg = self.cfg;
-        let method = req.method().clone();
-        let path = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default();
         if cfg.verbose >= 2 {
             for (name, value) in req.headers() {
                 let shown = if is_secret_header(name.as_str()) {
@@ -216,26 +295,105 @@ where
                 eprintln!("    > {name}: {shown}");
             }
         }
-        let fut = self.inner.call(req);
-        Box::pin(async move {
-            let start = Instant::now();
-            let result = match cfg.timeout {
-                Some(t) => match tokio::time::timeout(t, fut).await {
-                    Ok(r) => r.map_err(Into::into),
+        Box::pin(send(Arc::clone(&self.inner), cfg, req))
+    }
+}
+
+/// Sends `req`, again after a retryable outcome, all within `--request-timeout`.
+async fn send<S, RB>(
+    inner: Arc<tokio::sync::Mutex<S>>,
+    cfg: RequestLayer,
+    req: Request<Body>,
+) -> std::result::Result<Response<RB>, BoxError>
+where
+    S: Service<Request<Body>, Response = Response<RB>>,
+    S::Error: Into<BoxError>,
+{
+    let method = req.method().clone();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
+    let mut req = req;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let again = replay(&req);
+        let start = Instant::now();
+        let result = match (deadline, cfg.timeout) {
+            (Some(deadline), Some(t)) => {
+                match tokio::time::timeout_at(deadline, send_once(&inner, req)).await {
+                    Ok(r) => r,
                     Err(_) => Err(Box::new(RequestTimedOut(t)) as BoxError),
-                },
-                None => fut.await.map_err(Into::into),
-            };
-            if cfg.verbose >= 1 {
-                let ms = start.elapsed().as_millis();
-                match &result {
-                    Ok(resp) => eprintln!("{method} {path} {} in {ms} ms", resp.status()),
-                    Err(e) => eprintln!("{method} {path} failed in {ms} ms: {e}"),
                 }
             }
-            result
-        })
+            _ => send_once(&inner, req).await,
+        };
+        if cfg.verbose >= 1 {
+            let ms = start.elapsed().as_millis();
+            match &result {
+                Ok(resp) => eprintln!("{method} {path} {} in {ms} ms", resp.status()),
+                Err(e) => eprintln!("{method} {path} failed in {ms} ms: {e}"),
+            }
+        }
+        let outcome = match &result {
+            Ok(resp) => TryOutcome::Answered(resp.status()),
+            Err(e) if e.is::<RequestTimedOut>() => return result,
+            Err(_) => TryOutcome::NoAnswer,
+        };
+        let retry_after = result.as_ref().ok().and_then(retry_after);
+        let pause = backoff(attempt + 1, retry_after);
+        let in_time = deadline.is_none_or(|d| tokio::time::Instant::now() + pause < d);
+        let retry =
+            attempt < READ_ATTEMPTS && in_time && may_retry(&method, outcome, cfg.retry_429);
+        let Some(again) = again.filter(|_| retry) else {
+            return match result {
+                Err(last) if attempt > 1 => Err(Box::new(RetriesExhausted {
+                    attempts: attempt,
+                    last,
+                })),
+                other => other,
+            };
+        };
+        if cfg.verbose >= 1 {
+            eprintln!(
+                "{method} {path}: retrying in {} ms (attempt {} of {READ_ATTEMPTS})",
+                pause.as_millis(),
+                attempt + 1
+            );
+        }
+        drop(result);
+        tokio::time::sleep(pause).await;
+        req = again;
     }
+}
+
+/// One try: waits for the inner service to be ready, calls it, and awaits the answer.
+async fn send_once<S, RB>(
+    inner: &tokio::sync::Mutex<S>,
+    req: Request<Body>,
+) -> std::result::Result<Response<RB>, BoxError>
+where
+    S: Service<Request<Body>, Response = Response<RB>>,
+    S::Error: Into<BoxError>,
+{
+    let future = {
+        let mut service = inner.lock().await;
+        futures::future::poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .map_err(Into::into)?;
+        service.call(req)
+    };
+    future.await.map_err(Into::into)
+}
+
+/// A 429's Retry-After, in whole seconds as the API server sends it.
+fn retry_after<RB>(resp: &Response<RB>) -> Option<Duration> {
+    let value = resp.headers().get(http::header::RETRY_AFTER)?;
+    let secs: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs))
 }
 
 /// Headers never printed by `-vv`.
@@ -248,6 +406,53 @@ fn is_secret_header(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_reads_are_retried_after_server_errors_and_lost_connections() {
+        let unavailable = TryOutcome::Answered(StatusCode::SERVICE_UNAVAILABLE);
+        for status in [500, 502, 503, 504] {
+            let outcome = TryOutcome::Answered(StatusCode::from_u16(status).unwrap());
+            assert!(may_retry(&Method::GET, outcome, false), "GET {status}");
+        }
+        assert!(may_retry(&Method::GET, TryOutcome::NoAnswer, false));
+        assert!(may_retry(&Method::HEAD, unavailable, false));
+        for write in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            assert!(!may_retry(&write, unavailable, true), "{write} 503");
+            assert!(
+                !may_retry(&write, TryOutcome::NoAnswer, true),
+                "{write} reset"
+            );
+        }
+        for final_answer in [400, 401, 403, 404, 409, 410, 422, 501] {
+            let outcome = TryOutcome::Answered(StatusCode::from_u16(final_answer).unwrap());
+            assert!(
+                !may_retry(&Method::GET, outcome, true),
+                "GET {final_answer}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_429_is_retried_only_when_429s_are() {
+        let throttled = TryOutcome::Answered(StatusCode::TOO_MANY_REQUESTS);
+        assert!(may_retry(&Method::POST, throttled, true));
+        assert!(may_retry(&Method::GET, throttled, true));
+        assert!(!may_retry(&Method::POST, throttled, false));
+        assert!(!may_retry(&Method::GET, throttled, false));
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(2, None), Duration::from_millis(100));
+        assert_eq!(backoff(3, None), Duration::from_millis(200));
+        assert_eq!(backoff(4, None), Duration::from_millis(400));
+        assert_eq!(backoff(40, None), MAX_BACKOFF);
+        assert_eq!(
+            backoff(2, Some(Duration::from_secs(1))),
+            Duration::from_secs(1)
+        );
+        assert_eq!(backoff(2, Some(Duration::from_secs(3600))), MAX_BACKOFF);
+    }
 
     #[test]
     fn authorization_is_secret() {
@@ -269,5 +474,183 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains('\n'));
+    }
+}
+
+/// The retry layer against the test API server, counting what reaches the server through its
+/// failure rules (a rule's count drops by one per matching request).
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::{Api, Patch, PatchParams, PostParams};
+    use serde_json::json;
+    use testcluster::TestCluster;
+    use testcluster::faults::FaultAction;
+
+    const PATH: &str = "/api/v1/namespaces/default/configmaps";
+
+    async fn cluster() -> TestCluster {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "app", "namespace": "default"}, "data": {"k": "v"}});
+        TestCluster::start(vec![cm], None, false)
+            .await
+            .expect("test cluster")
+    }
+
+    async fn configmaps(
+        cluster: &TestCluster,
+        retry_429: bool,
+        timeout: Option<Duration>,
+    ) -> Api<ConfigMap> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "runbook-retry-{}-{n}.kubeconfig",
+            std::process::id()
+        ));
+        cluster.write_kubeconfig(&path).expect("kubeconfig");
+        let args = ConnectArgs {
+            kubeconfig: Some(path.display().to_string()),
+            request_timeout: crate::flags::RequestTimeout(timeout),
+            ..Default::default()
+        };
+        let conn = connect_with(&args, retry_429).await.expect("connect");
+        let _ = std::fs::remove_file(&path);
+        Api::namespaced(conn.client, "default")
+    }
+
+    /// How many requests a rule of `count` has failed so far.
+    fn fired(cluster: &TestCluster, count: usize) -> usize {
+        let left: usize = cluster
+            .faults()
+            .snapshot()
+            .failures
+            .iter()
+            .map(|r| r.count)
+            .sum();
+        count - left
+    }
+
+    #[tokio::test]
+    async fn a_read_passes_after_server_errors_and_a_dropped_connection() {
+        let cluster = cluster().await;
+        let api = configmaps(&cluster, true, None).await;
+        cluster
+            .faults()
+            .fail_next(2, Some("GET"), PATH, FaultAction::Status(503));
+        cluster
+            .faults()
+            .fail_next(1, Some("GET"), PATH, FaultAction::Reset);
+        let cm = api.get("app").await.expect("read after retries");
+        assert_eq!(cm.data.unwrap()["k"], "v");
+        assert!(cluster.faults().snapshot().failures.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_read_failing_every_time_gives_up_after_four_attempts() {
+        let cluster = cluster().await;
+        let api = configmaps(&cluster, true, None).await;
+        cluster
+            .faults()
+            .fail_next(10, Some("GET"), PATH, FaultAction::Status(500));
+        let err = api.get("app").await.expect_err("always 500");
+        assert!(
+            matches!(err, kube::Error::Api(ref s) if s.code == 500),
+            "{err}"
+        );
+        assert_eq!(fired(&cluster, 10), READ_ATTEMPTS as usize);
+        cluster.faults().clear();
+        cluster
+            .faults()
+            .fail_next(10, Some("GET"), PATH, FaultAction::Reset);
+        let err = api.get("app").await.expect_err("always reset");
+        let msg = crate::error::from_kube(err, &crate::Op::new("get", "configmaps")).to_string();
+        assert!(msg.contains("no answer after 4 attempts"), "{msg}");
+        assert_eq!(fired(&cluster, 10), READ_ATTEMPTS as usize);
+    }
+
+    #[tokio::test]
+    async fn a_write_is_sent_once_after_a_server_error_or_a_dropped_connection() {
+        let cluster = cluster().await;
+        let api = configmaps(&cluster, true, None).await;
+        let patch = Patch::Merge(json!({"data": {"k": "w"}}));
+        cluster
+            .faults()
+            .fail_next(10, Some("PATCH"), PATH, FaultAction::Status(503));
+        api.patch("app", &PatchParams::default(), &patch)
+            .await
+            .expect_err("503");
+        assert_eq!(
+            fired(&cluster, 10),
+            1,
+            "a PATCH answered 503 is not sent again"
+        );
+        cluster.faults().clear();
+        cluster
+            .faults()
+            .fail_next(10, Some("POST"), PATH, FaultAction::Reset);
+        let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "new"}})).unwrap();
+        api.create(&PostParams::default(), &cm)
+            .await
+            .expect_err("reset");
+        assert_eq!(
+            fired(&cluster, 10),
+            1,
+            "a POST whose connection dropped is not sent again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_429_is_sent_again_only_when_429s_are_retried() {
+        let cluster = cluster().await;
+        let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "new"}})).unwrap();
+        let strict = configmaps(&cluster, false, None).await;
+        cluster
+            .faults()
+            .fail_next(1, Some("POST"), PATH, FaultAction::Status(429));
+        let err = strict
+            .create(&PostParams::default(), &cm)
+            .await
+            .expect_err("429 seen");
+        assert!(
+            matches!(err, kube::Error::Api(ref s) if s.code == 429),
+            "{err}"
+        );
+        let lenient = configmaps(&cluster, true, None).await;
+        cluster
+            .faults()
+            .fail_next(1, Some("POST"), PATH, FaultAction::Status(429));
+        lenient
+            .create(&PostParams::default(), &cm)
+            .await
+            .expect("created after the 429");
+    }
+
+    #[tokio::test]
+    async fn request_timeout_bounds_a_request_with_its_retries() {
+        let cluster = cluster().await;
+        let api = configmaps(&cluster, true, Some(Duration::from_millis(500))).await;
+        cluster.faults().set_latency(Duration::from_millis(150));
+        cluster
+            .faults()
+            .fail_next(100, Some("GET"), PATH, FaultAction::Status(503));
+        let start = Instant::now();
+        let err = api.get("app").await.expect_err("503 until the deadline");
+        assert!(
+            start.elapsed() < Duration::from_millis(900),
+            "{:?}",
+            start.elapsed()
+        );
+        let msg = crate::error::from_kube(err, &crate::Op::new("get", "configmaps")).to_string();
+        assert!(
+            msg.contains("(--request-timeout)") || msg.contains("503"),
+            "{msg}"
+        );
+        assert!(
+            fired(&cluster, 100) <= 3,
+            "{} tries within 500ms",
+            fired(&cluster, 100)
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The command line of `kubectl gw-resize`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
@@ -56,7 +57,8 @@ terminal to confirm on; 130 interrupted (a change already sent keeps rolling out
 )]
 pub struct Cli {
     /// What to change: deploy/NAME, sts/NAME, pod/NAME (resolved to its owner), a bare name,
-    /// or a gateway component (gateway-proxy, istiod, istio-ingressgateway, nantian-dataplane...).
+    /// or a gateway component (gateway-proxy, istio/istiod, nantian/nantian-gw-dataplane, or
+    /// PROFILE/DEPLOYMENT of a profile from the profiles file).
     #[arg(value_name = "TARGET")]
     pub target: String,
 
@@ -117,6 +119,11 @@ pub struct Cli {
     /// Do not follow the rollout: exit once the change is accepted.
     #[arg(long)]
     pub no_wait: bool,
+
+    /// The gateway profiles file, as gw-status's (default:
+    /// $XDG_CONFIG_HOME/kubectl-runbook/profiles.yaml): its components are TARGETs too.
+    #[arg(long, value_name = "PATH", env = runbook::profiles::PROFILES_ENV)]
+    pub profiles: Option<PathBuf>,
 
     /// Change --replicas even though a HorizontalPodAutoscaler owns the replica count (it will
     /// undo the change at its next sync).

@@ -7,7 +7,6 @@ pub mod apply;
 pub mod catalog;
 pub mod change;
 pub mod cli;
-pub mod components;
 pub mod fetch;
 pub mod figures;
 pub mod follow;
@@ -27,25 +26,25 @@ pub mod workload;
 
 use change::ChangeRequest;
 use cli::Cli;
-use resolve::{Chooser, resolve};
+use resolve::{Chooser, Scope, resolve};
+use runbook::profiles;
 use session::Session;
 use target::parse_target;
 
 /// Runs `kubectl gw-resize` and returns the exit code.
 pub async fn run(cli: Cli) -> runbook::Result<u8> {
     let request = ChangeRequest::from_cli(&cli)?;
-    let target = parse_target(&cli.target)?;
+    let user = profiles::load_user_profiles(cli.profiles.as_deref())?;
+    let profiles = profiles::all_profiles(&user);
+    let target = parse_target(&cli.target, &profiles)?;
     let conn = runbook::client::connect(&cli.connect).await?;
     let chooser = Chooser::for_session(cli.mutate.yes);
-    let namespace_given = cli.connect.namespace.is_some();
-    let resolved = resolve(
-        &conn.client,
-        &conn.namespace,
-        namespace_given,
-        &target,
-        chooser,
-    )
-    .await?;
+    let scope = Scope {
+        namespace: &conn.namespace,
+        namespace_given: cli.connect.namespace.is_some(),
+        profiles: &profiles,
+    };
+    let resolved = resolve(&conn.client, scope, &target, chooser).await?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     Session::new(&cli, conn.client, &mut out)

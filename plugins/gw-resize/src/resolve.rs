@@ -8,10 +8,10 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::Api;
 use runbook::pods::{OwnerKind, controller_ref, owner_of};
+use runbook::profiles::{ComponentMatch, ComponentRef, Profile, component_names, find_component};
 use runbook::workload::{Workload, WorkloadArg, WorkloadKind, fetch_workload};
 use runbook::{Error, Finding, KubeResultExt, Op, Result};
 
-use crate::components::{self, Component, ComponentMatch};
 use crate::fetch;
 use crate::target::TargetRef;
 use crate::workload::WorkloadExt;
@@ -62,7 +62,7 @@ impl Chooser {
         }
     }
 
-    fn choose(self, profile: &str, all: &[Component]) -> Result<Component> {
+    fn choose(self, profile: &str, all: &[ComponentRef]) -> Result<ComponentRef> {
         let names: Vec<String> = all
             .iter()
             .map(|c| format!("{profile}/{}", c.deployment))
@@ -78,7 +78,7 @@ impl Chooser {
                 .interact_on_opt(&dialoguer::console::Term::stderr())
                 .map_err(|e| Error::usage(format!("cannot read the answer: {e}")))?;
             if let Some(i) = picked {
-                return Ok(all[i]);
+                return Ok(all[i].clone());
             }
         }
         Err(Error::usage(format!(
@@ -90,33 +90,46 @@ impl Chooser {
     }
 }
 
-/// Resolves TARGET in `namespace`; `namespace_given` is true when `-n` was passed (then a
-/// component is looked up there instead of in its profile's namespace).
+/// Where and how to resolve TARGET.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    /// `-n`, else the context's namespace.
+    pub namespace: &'a str,
+    /// True when `-n` was passed: a component is then looked up there instead of in its
+    /// profile's namespace.
+    pub namespace_given: bool,
+    /// The gateway profiles known (user profiles first, then built-ins).
+    pub profiles: &'a [Profile],
+}
+
+/// Resolves TARGET within `scope`.
 pub async fn resolve(
     client: &Client,
-    namespace: &str,
-    namespace_given: bool,
+    scope: Scope<'_>,
     target: &TargetRef,
     chooser: Chooser,
 ) -> Result<Resolved> {
+    let Scope {
+        namespace,
+        namespace_given,
+        profiles,
+    } = scope;
     match target {
         TargetRef::Workload(arg) if arg.kind_given => {
             let w = fetch_workload(client, namespace, arg).await?;
             Ok(Resolved::of(&w, None))
         }
-        TargetRef::Workload(arg) => {
-            resolve_bare(client, namespace, namespace_given, arg, chooser).await
-        }
+        TargetRef::Workload(arg) => resolve_bare(client, scope, arg, chooser).await,
         TargetRef::Pod(name) => pod_owner(client, namespace, name)
             .await?
             .ok_or_else(|| Error::not_found("pod", name, Some(namespace), std::iter::empty())),
-        TargetRef::Component(text) => match components::lookup(text) {
+        TargetRef::Component(text) => match find_component(profiles, text) {
             Some(m) => component(client, namespace, namespace_given, text, m, chooser).await,
             None => Err(Error::not_found(
                 "component",
                 text,
                 None,
-                components::known_names().iter().map(String::as_str),
+                component_names(profiles).iter().map(String::as_str),
             )),
         },
     }
@@ -124,11 +137,11 @@ pub async fn resolve(
 
 async fn resolve_bare(
     client: &Client,
-    namespace: &str,
-    namespace_given: bool,
+    scope: Scope<'_>,
     arg: &WorkloadArg,
     chooser: Chooser,
 ) -> Result<Resolved> {
+    let namespace = scope.namespace;
     let not_found = match fetch_workload(client, namespace, arg).await {
         Ok(w) => return Ok(Resolved::of(&w, None)),
         Err(e @ Error::NotFound { .. }) => e,
@@ -138,8 +151,8 @@ async fn resolve_bare(
     if let Some(r) = pod_owner(client, namespace, name).await? {
         return Ok(r);
     }
-    match components::lookup(name) {
-        Some(m) => component(client, namespace, namespace_given, name, m, chooser).await,
+    match find_component(scope.profiles, name) {
+        Some(m) => component(client, namespace, scope.namespace_given, name, m, chooser).await,
         None => Err(not_found),
     }
 }
@@ -155,16 +168,16 @@ async fn component(
     let c = match m {
         ComponentMatch::One(c) => c,
         ComponentMatch::Several(all) => {
-            let profile = all.first().map_or(text, |c| c.profile);
+            let profile = all.first().map_or(text, |c| c.profile.as_str());
             chooser.choose(profile, &all)?
         }
     };
     let ns = if namespace_given {
         namespace
     } else {
-        c.namespace
+        &c.namespace
     };
-    let w = fetch::workload(client, ns, WorkloadKind::Deployment, c.deployment).await?;
+    let w = fetch::workload(client, ns, WorkloadKind::Deployment, &c.deployment).await?;
     Ok(Resolved::of(&w, None))
 }
 

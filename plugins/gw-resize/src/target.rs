@@ -1,9 +1,8 @@
 //! TARGET as typed: `deploy/x`, `sts/x`, `pod/x`, a bare name, or a gateway component.
 
 use runbook::Result;
+use runbook::profiles::Profile;
 use runbook::workload::{WorkloadArg, WorkloadKind};
-
-use crate::components;
 
 /// kubectl's short form of a kind, for commands we suggest (`deploy`, `sts`).
 pub fn short(kind: WorkloadKind) -> &'static str {
@@ -25,11 +24,12 @@ pub enum TargetRef {
     Component(String),
 }
 
-/// Parses TARGET. Kinds gw-resize cannot change (DaemonSets, Services...) are usage errors.
-pub fn parse_target(arg: &str) -> Result<TargetRef> {
+/// Parses TARGET; `profiles` are the gateway profiles known (`PROFILE/DEPLOYMENT`). Kinds
+/// gw-resize cannot change (DaemonSets, Services...) are usage errors.
+pub fn parse_target(arg: &str, profiles: &[Profile]) -> Result<TargetRef> {
     let arg = arg.trim();
     if let Some((kind, name)) = arg.split_once('/') {
-        if components::is_profile(kind) {
+        if profiles.iter().any(|p| p.name == kind) {
             return Ok(TargetRef::Component(arg.to_string()));
         }
         if matches!(kind.to_ascii_lowercase().as_str(), "po" | "pod" | "pods") {
@@ -44,7 +44,12 @@ pub fn parse_target(arg: &str) -> Result<TargetRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runbook::profiles::builtin;
     use runbook::workload::WorkloadRef;
+
+    fn parse(arg: &str) -> Result<TargetRef> {
+        parse_target(arg, &builtin())
+    }
 
     fn workload(t: TargetRef) -> (WorkloadRef, bool) {
         match t {
@@ -62,22 +67,22 @@ mod tests {
             "Deployment/gw",
         ] {
             assert_eq!(
-                workload(parse_target(t).unwrap()),
+                workload(parse(t).unwrap()),
                 (WorkloadRef::Deployment("gw".into()), true),
                 "{t}"
             );
         }
         assert_eq!(
-            workload(parse_target("sts/db").unwrap()),
+            workload(parse("sts/db").unwrap()),
             (WorkloadRef::StatefulSet("db".into()), true)
         );
-        assert!(!workload(parse_target("gateway-proxy").unwrap()).1);
+        assert!(!workload(parse("gateway-proxy").unwrap()).1);
         assert_eq!(
-            parse_target("po/gw-7d9f").unwrap(),
+            parse("po/gw-7d9f").unwrap(),
             TargetRef::Pod("gw-7d9f".into())
         );
         assert_eq!(
-            parse_target("istio/istiod").unwrap(),
+            parse("istio/istiod").unwrap(),
             TargetRef::Component("istio/istiod".into())
         );
     }
@@ -93,7 +98,7 @@ mod tests {
             "gw_1",
             "pod/",
         ] {
-            let err = parse_target(bad).unwrap_err();
+            let err = parse(bad).unwrap_err();
             assert_eq!(err.exit_code(), 64, "{bad}");
         }
     }

@@ -88,7 +88,7 @@ pub struct Cli {
     pub watch: bool,
 
     /// The profiles file (default: $XDG_CONFIG_HOME/kubectl-runbook/profiles.yaml).
-    #[arg(long, value_name = "PATH", env = "KUBECTL_RUNBOOK_PROFILES")]
+    #[arg(long, value_name = "PATH", env = runbook::profiles::PROFILES_ENV)]
     pub profiles: Option<PathBuf>,
 
     /// List the known profiles and exit.

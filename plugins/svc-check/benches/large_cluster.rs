@@ -3,7 +3,7 @@
 //! `kubectl get svc,endpointslices,pods -A -o json > /dev/null` on the same test cluster.
 //! Prints wall time (median of the runs), peak memory (max RSS) and API requests of each.
 //!
-//! The cluster is `testcluster::generator::large_cluster` (Services with their Deployment,
+//! The cluster is the `large:` scenario of `testcluster::generator::large_cluster` (Services with their Deployment,
 //! ReplicaSet, pods, Endpoints and EndpointSlices), served without controllers.
 //!
 //! Sizes: `SVC_CHECK_BENCH_SERVICES`, `SVC_CHECK_BENCH_PODS`, `SVC_CHECK_BENCH_NODES`,
@@ -14,7 +14,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::resource::{UsageWho, getrusage};
-use testcluster::TestCluster;
 
 /// Set in the child that measures one command (it runs the command and prints its max RSS).
 const MEASURE_ENV: &str = "SVC_CHECK_BENCH_MEASURE";
@@ -77,7 +76,7 @@ async fn bench(nodes: usize, services: usize, pods: usize, runs: usize) {
         |line| line.contains(" GET http") || line.contains("verb=\"GET\""),
     );
     println!(
-        "test cluster (testcluster::generator::large_cluster): {nodes} nodes, {services} services, {pods} pods ({count} objects)"
+        "test cluster {scenario} (testcluster::generator::large_cluster): {nodes} nodes, {services} services, {pods} pods"
     );
     println!();
     println!(
@@ -176,8 +175,9 @@ fn measure_child() {
         .stdout(Stdio::null())
         .status()
         .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    // svc-check exits 1 or 2 when it finds problems; 3 and above mean it could not check.
     assert!(
-        status.code().is_some_and(|c| c <= 3),
+        status.code().is_some_and(|c| c <= 2),
         "{program} failed: {status}"
     );
     let usage = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");

@@ -350,15 +350,18 @@ where
     }
 }
 
-/// Runs a fetch whose failure (403, 404 of the kind) should not stop the check: the error
-/// comes back as a value, the caller notes it.
+/// Runs a fetch whose failure (403, 404 of the kind, an answer that does not decode) should
+/// not stop the check: the error comes back as a value and the caller notes it. Failures to
+/// reach or authenticate to the server still stop the run.
 async fn optional<T>(
     fut: impl std::future::Future<Output = Result<T>>,
 ) -> Result<std::result::Result<T, Error>> {
     match fut.await {
         Ok(v) => Ok(Ok(v)),
-        Err(e @ (Error::Forbidden { .. } | Error::NotFound { .. })) => Ok(Err(e)),
-        Err(e) => Err(e),
+        Err(e @ (Error::Unreachable { .. } | Error::Unauthorized { .. } | Error::Timeout(_))) => {
+            Err(e)
+        }
+        Err(e) => Ok(Err(e)),
     }
 }
 

@@ -152,7 +152,7 @@ pub fn analyse(fetched: &Fetched, now: Timestamp, ignored: &[String]) -> Report 
             ServiceReport {
                 namespace: view.namespace.to_string(),
                 name: view.name.to_string(),
-                kind: crate::checks::service_type(svc).to_string(),
+                kind: crate::checks::kind_of(svc).to_string(),
                 cluster_ip: spec.and_then(|s| s.cluster_ip.clone()).unwrap_or_default(),
                 external: ingress_addresses(svc)
                     .into_iter()

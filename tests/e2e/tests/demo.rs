@@ -9,13 +9,16 @@ use std::time::{Duration, Instant};
 /// The demo must stay quick enough for a newcomer to watch (and for this test).
 const DEMO_LIMIT: Duration = Duration::from_secs(90);
 
-/// Check ids each incident must show: the finding a person reading the runbook looks for.
-const EXPECTED_FINDINGS: [(&str, &str); 5] = [
+/// What each incident must show: the finding a person reading the runbook looks for.
+const EXPECTED_FINDINGS: [(&str, &str); 8] = [
     ("gateway-oom", "pod.oomkilled"),
+    ("gateway-pending", "untolerated taint"),
     ("istio-outage", "webhook.no-endpoints"),
+    ("istio-outage", "logs.errors"),
     ("nantian-gateway", "httproute.backend-unresolved"),
     ("node-trouble", "node.pleg"),
-    ("service-faults", "svc.no-pods"),
+    ("node-trouble", "drain.pdb-blocks"),
+    ("service-faults", "svc.selector-typo"),
 ];
 
 fn build_test_cluster(target_dir: &Path) {
@@ -113,7 +116,8 @@ fn demo_runs_every_incident_and_exits_0() {
         "+ kubectl gw-status",
         "+ kubectl gw-resize",
         "+ kubectl node-maintain check",
-        "+ kubectl node-maintain drain",
+        "+ kubectl node-maintain drain node-1 --dry-run",
+        "+ kubectl node-maintain uncordon",
         "+ kubectl svc-check -A",
     ] {
         assert!(

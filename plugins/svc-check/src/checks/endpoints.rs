@@ -14,6 +14,7 @@ use crate::index::ServiceView;
 
 /// Endpoint counts of one Service (each address counted once across slices).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EndpointCounts {
     /// Endpoints that receive new connections.
     pub ready: usize,

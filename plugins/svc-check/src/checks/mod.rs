@@ -73,7 +73,7 @@ pub fn list_names<S: AsRef<str>>(names: &[S], max: usize) -> String {
 }
 
 /// The Service's type (`ClusterIP` when unset).
-pub fn service_type(svc: &Service) -> &str {
+pub fn kind_of(svc: &Service) -> &str {
     svc.spec
         .as_ref()
         .and_then(|s| s.type_.as_deref())

@@ -11,7 +11,7 @@ use runbook::Finding;
 use runbook::findings::subject;
 
 use super::endpoints::{event_time, node_is_ready};
-use super::{is_headless, list_names, owners_of, service_subject, service_type};
+use super::{is_headless, kind_of, list_names, owners_of, service_subject};
 use crate::catalog;
 use crate::fetch::ingress_addresses;
 use crate::index::ServiceView;
@@ -34,7 +34,7 @@ pub fn check(view: &ServiceView, now: Timestamp) -> Vec<Finding> {
 }
 
 fn headless(view: &ServiceView) -> Option<Finding> {
-    if !is_headless(view.service) || service_type(view.service) != "ClusterIP" {
+    if !is_headless(view.service) || kind_of(view.service) != "ClusterIP" {
         return None;
     }
     let owners = owners_of(view.pods.iter().copied());
@@ -70,7 +70,7 @@ fn headless(view: &ServiceView) -> Option<Finding> {
 }
 
 fn lb_pending(view: &ServiceView, now: Timestamp) -> Option<Finding> {
-    if service_type(view.service) != "LoadBalancer" || !ingress_addresses(view.service).is_empty() {
+    if kind_of(view.service) != "LoadBalancer" || !ingress_addresses(view.service).is_empty() {
         return None;
     }
     let created = view
@@ -202,7 +202,7 @@ fn session_affinity(view: &ServiceView) -> Option<Finding> {
 
 fn local_policy(view: &ServiceView) -> Option<Finding> {
     let spec = view.service.spec.as_ref()?;
-    let kind = service_type(view.service);
+    let kind = kind_of(view.service);
     if spec.external_traffic_policy.as_deref() != Some("Local")
         || !matches!(kind, "NodePort" | "LoadBalancer")
     {
