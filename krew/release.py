@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Builds the release archives of kubectl-runbook and writes the krew manifests from one template.
 
-    krew/release.py [--profile release|dev] [--out dist] [--no-build] [--write-repo-manifests]
+    krew/release.py [--profile release|dev] [--out dist] [--no-build | --manifests-only] [--write-repo-manifests]
 
 - builds the four plugin binaries for the host (the targets this machine can build; the other
   platforms are built by .github/workflows/release.yml on hosted runners and dropped into --out);
 - packs one archive per platform (.tar.gz; .zip for windows) holding the four binaries, LICENSE
   and README.md, and computes each archive's sha256;
 - writes one krew manifest per plugin (metadata.name = file name) for every platform whose
-  archive is present, into OUT/krew/, and a private krew index layout into OUT/index/plugins/
-  (`kubectl krew index add runbook file://$PWD/OUT/index` works with it);
+  archive is present, into OUT/krew/, and a private krew index into OUT/index/ (plugins/*.yaml,
+  committed as a git repository: `kubectl krew index add runbook file://$PWD/OUT/index` works);
+- with --manifests-only, neither builds nor packs: writes the manifests over the archives already
+  in OUT (the release workflow, whose archives come from the hosted runners);
 - with --write-repo-manifests, also refreshes krew/<name>.yaml in the repository.
 Plugin names and texts come from krew/plugins.tsv; the manifest shape is TEMPLATE below.
 """
@@ -161,12 +163,15 @@ def commit_index(index: Path, version: str):
     if shutil.which("git") is None:
         print("release: git not found; the index layout is written but not a git repository", file=sys.stderr)
         return
-    git = ["git", "-C", str(index), "-c", "user.name=kubectl-runbook release",
-           "-c", "user.email=release@kubectl-runbook.invalid", "-c", "commit.gpgsign=false"]
+    # --git-dir and --work-tree always: never let git discover the repository around OUT
+    git = ["git", f"--git-dir={index / '.git'}", f"--work-tree={index}",
+           "-c", "user.name=kubectl-runbook release", "-c", "user.email=release@kubectl-runbook.invalid",
+           "-c", "commit.gpgsign=false"]
     if not (index / ".git").exists():
-        subprocess.run(git + ["init", "--quiet"], check=True)
-    subprocess.run(git + ["add", "--all", "plugins"], check=True)
-    subprocess.run(git + ["commit", "--quiet", "--allow-empty", "-m", f"kubectl-runbook v{version}"], check=True)
+        subprocess.run(["git", "init", "--quiet", str(index)], check=True)
+    subprocess.run(git + ["add", "--all", "plugins"], check=True, cwd=index)
+    subprocess.run(git + ["commit", "--quiet", "--allow-empty", "-m", f"kubectl-runbook v{version}"],
+                   check=True, cwd=index)
 
 
 def main():
@@ -174,16 +179,20 @@ def main():
     ap.add_argument("--profile", default="release", choices=["release", "dev"])
     ap.add_argument("--out", default=str(ROOT / "dist"))
     ap.add_argument("--no-build", action="store_true", help="pack binaries already built")
+    ap.add_argument("--manifests-only", action="store_true",
+                    help="write the manifests over the archives in OUT, without building or packing")
     ap.add_argument("--write-repo-manifests", action="store_true")
     args = ap.parse_args()
 
     version = workspace_version()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if not args.no_build:
+    if not (args.no_build or args.manifests_only):
         build(args.profile)
-    host_archive = pack(version, args.profile, out)
+    host_archive = None if args.manifests_only else pack(version, args.profile, out)
     archives = sorted(a for a in out.iterdir() if (m := ARCHIVE_RE.match(a.name)) and m["version"] == version)
+    if not archives:
+        sys.exit(f"release: no kubectl-runbook_v{version}_* archive in {out}")
     print(f"archives: {', '.join(a.name for a in archives)}")
     for directory in (out / "krew", out / "index" / "plugins"):
         shutil.rmtree(directory, ignore_errors=True)
@@ -194,7 +203,8 @@ def main():
         if args.write_repo_manifests:
             (ROOT / "krew" / f"{name}.yaml").write_text(text)
     commit_index(out / "index", version)
-    print(f"host archive: {host_archive} sha256 {sha256(host_archive)}")
+    if host_archive:
+        print(f"host archive: {host_archive} sha256 {sha256(host_archive)}")
     print(f"manifests: {out / 'krew'}; index: {out / 'index'}")
 
 

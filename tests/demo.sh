@@ -66,6 +66,11 @@ step() {
   show "$@"
   "$@"
   code=$?
+  # A plugin that handles Ctrl-C exits 130 itself, and bash then runs no INT trap: stop here.
+  if [ "$code" -eq 130 ]; then
+    printf '\ninterrupted\n' >&2
+    exit 130
+  fi
   if [[ " $expected " == *" $code "* ]]; then
     printf '%s→ exit %s (expected)%s\n' "$green" "$code" "$reset"
   else

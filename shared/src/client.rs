@@ -52,6 +52,9 @@ pub async fn connect(args: &ConnectArgs) -> Result<Connection> {
 /// Like [`connect`]; `retry_429: false` never retries a 429 answer (eviction must see them,
 /// see notes/rust-stack.md).
 pub async fn connect_with(args: &ConnectArgs, retry_429: bool) -> Result<Connection> {
+    if let Some(ns) = &args.namespace {
+        check_namespace(ns)?;
+    }
     let mut config = load_config(args).await?;
     config.default_retry = false;
     if let Some(server) = &args.server {
@@ -99,6 +102,26 @@ pub async fn connect_with(args: &ConnectArgs, retry_429: bool) -> Result<Connect
         namespace,
         server,
     })
+}
+
+/// Refuses a `-n` the API server would not accept (a DNS-1123 label: at most 63 lowercase
+/// letters, digits and '-', starting and ending with a letter or digit) before it becomes part
+/// of a request path, where `../x` or `a/b` would address something else.
+fn check_namespace(ns: &str) -> Result<()> {
+    let valid = !ns.is_empty()
+        && ns.len() <= 63
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "invalid namespace {ns:?}: a namespace is at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+        )))
+    }
 }
 
 async fn load_config(args: &ConnectArgs) -> Result<Config> {
@@ -452,6 +475,28 @@ mod tests {
             Duration::from_secs(1)
         );
         assert_eq!(backoff(2, Some(Duration::from_secs(3600))), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn namespaces_are_checked_before_they_enter_a_path() {
+        for good in ["default", "kube-system", "a", "team-1", &"x".repeat(63)] {
+            assert!(check_namespace(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "../..",
+            "a/b",
+            "A",
+            "a b",
+            "-a",
+            "a-",
+            "💥",
+            "a.b",
+            &"x".repeat(64),
+        ] {
+            let err = check_namespace(bad).expect_err(bad);
+            assert_eq!(err.exit_code(), crate::exit::USAGE, "{bad}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use runbook::completion::CompletionCommand;
 use runbook::flags::{ConnectArgs, OutputArgs, ReportArgs, parse_duration};
 
 const EXAMPLES: &str = "\
@@ -36,6 +37,12 @@ Examples:
   # Follow the report as the cluster changes
   kubectl gw-status istio --watch
 
+  # Let `kubectl gw-status <TAB>` complete profiles, Deployments, namespaces (kubectl 1.26+)
+  kubectl gw-status completion --install
+
+A Deployment named \"completion\" is reached as deploy/completion (the bare word is the
+subcommand).
+
 Profiles file: $XDG_CONFIG_HOME/kubectl-runbook/profiles.yaml (else ~/.config/...), or --profiles
 PATH / $KUBECTL_RUNBOOK_PROFILES. Format (YAML):
   profiles:
@@ -59,7 +66,9 @@ unauthorised, forbidden, not found, timeout); 64 usage error; 130 interrupted.";
     about = "Health report of a gateway: replicas, pods, resources and usage, events, Services and \
              webhooks, placement, resilience posture, Gateway API status and log signatures, \
              with what to do about each finding",
-    after_help = EXAMPLES
+    after_help = EXAMPLES,
+    disable_help_subcommand = true,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     /// A profile (gateway-proxy, istio, nantian, or one from the profiles file) or a Deployment
@@ -107,6 +116,9 @@ pub struct Cli {
 
     #[command(flatten)]
     pub connect: ConnectArgs,
+
+    #[command(subcommand)]
+    pub command: Option<CompletionCommand>,
 }
 
 #[cfg(test)]
@@ -117,6 +129,18 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completion_is_a_subcommand_only_as_the_first_word() {
+        let cli = Cli::try_parse_from(["gw-status", "completion", "bash"]).unwrap();
+        assert!(cli.command.is_some() && cli.target.is_none());
+        let cli = Cli::try_parse_from(["gw-status", "deploy/completion"]).unwrap();
+        assert_eq!(cli.target.as_deref(), Some("deploy/completion"));
+        assert!(Cli::try_parse_from(["gw-status", "istio", "completion"]).is_err());
+        assert!(Cli::try_parse_from(["gw-status", "--logs", "completion", "bash"]).is_err());
+        let cli = Cli::try_parse_from(["gw-status", "help"]).unwrap();
+        assert_eq!(cli.target.as_deref(), Some("help"), "no help subcommand");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod checks;
 pub mod cli;
+pub mod complete;
 pub mod discover;
 pub mod fetch;
 pub mod hints;
@@ -24,6 +25,7 @@ pub mod watch;
 use std::io::Write;
 
 use kube::Client;
+use runbook::completion::{self, CompletionCommand};
 use runbook::findings::{Finding, drop_ignored, exit_code_for, sort_findings};
 use runbook::output::{OutputFormat, Style, Table, write_structured};
 use runbook::{Error, Result};
@@ -34,8 +36,14 @@ use crate::fetch::{Fetched, LogTarget};
 use crate::profiles::{Profile, Target};
 use crate::report::Report;
 
+pub use complete::complete;
+
 /// Runs `kubectl gw-status` and returns the exit code.
 pub async fn run(cli: Cli) -> Result<u8> {
+    if let Some(CompletionCommand::Completion(args)) = &cli.command {
+        let mut out = std::io::stdout().lock();
+        return completion::setup::run(<Cli as clap::CommandFactory>::command(), args, &mut out);
+    }
     let user = profiles::load_user_profiles(cli.profiles.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -1,3 +1,8 @@
+use kubectl_gw_status::cli::Cli;
+
 fn main() -> std::process::ExitCode {
-    runbook::cli::main::<kubectl_gw_status::cli::Cli, _, _>(kubectl_gw_status::run)
+    if let Some(code) = runbook::completion::serve::<Cli, _>(kubectl_gw_status::complete) {
+        return code;
+    }
+    runbook::cli::main::<Cli, _, _>(kubectl_gw_status::run)
 }

@@ -113,11 +113,13 @@ fn verdict_text(v: &Verdict) -> &'static str {
     }
 }
 
-/// The drain plan: one row per pod (what happens and why), then its blockers as findings.
+/// The drain plan: one row per pod (what happens and why), then its blockers as findings
+/// (with a HINT column when `wide`).
 pub fn write_plan(
     w: &mut dyn Write,
     plan: &DrainPlan,
     style: Style,
+    wide: bool,
     headers: bool,
 ) -> io::Result<()> {
     writeln!(
@@ -160,7 +162,7 @@ pub fn write_plan(
     if plan.findings.is_empty() {
         writeln!(w, "{}", style.ok("No blockers found."))
     } else {
-        write_findings(w, &plan.findings, style, false, headers)
+        write_findings(w, &plan.findings, style, wide, headers)
     }
 }
 
@@ -256,7 +258,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        let text = render(|w| write_plan(w, &plan, Style::new(false), true));
+        let text = render(|w| write_plan(w, &plan, Style::new(false), false, true));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],

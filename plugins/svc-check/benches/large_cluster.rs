@@ -42,13 +42,12 @@ fn main() {
 
 async fn bench(nodes: usize, services: usize, pods: usize, runs: usize) {
     let start = Instant::now();
-    let objects = testcluster::generator::large_cluster(nodes, services, pods);
-    let count = objects.len();
-    let cluster = TestCluster::start(objects, None, false)
+    let scenario = format!("large:{nodes}:{services}:{pods}");
+    let cluster = testcluster::scenarios::start(&scenario, false)
         .await
         .expect("start the test cluster");
     eprintln!(
-        "loaded {count} objects in {:.1}s",
+        "started {scenario} in {:.1}s",
         start.elapsed().as_secs_f64()
     );
     let dir = tempfile::tempdir().expect("temp dir");

@@ -17,6 +17,8 @@ use tokio::time::{Instant, timeout_at};
 use crate::client::Connection;
 use crate::flags::{ConnectArgs, RequestTimeout};
 
+use super::protocol::Request;
+
 /// How long completion may wait for the cluster in all.
 pub const LIVE_BUDGET: Duration = Duration::from_secs(1);
 
@@ -123,6 +125,30 @@ impl Live {
     }
 }
 
+/// The connection flags typed on the completion line (the same ids as [`ConnectArgs`]'s
+/// fields), so live names come from the cluster and namespace the command would use.
+pub fn connect_args(request: &Request) -> ConnectArgs {
+    let value = |id: &str| request.flag(id).map(str::to_string);
+    ConnectArgs {
+        kubeconfig: value("kubeconfig"),
+        context: value("context"),
+        cluster: value("cluster"),
+        user: value("user"),
+        server: value("server"),
+        token: value("token"),
+        as_user: value("as_user"),
+        as_group: request
+            .flags
+            .iter()
+            .filter(|(k, _)| k == "as_group")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        insecure_skip_tls_verify: request.flag("insecure_skip_tls_verify") == Some("true"),
+        namespace: value("namespace"),
+        ..ConnectArgs::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +170,41 @@ mod tests {
         assert_eq!(live.deployments(Some("gateway")).await, ["gateway-proxy"]);
         assert!(live.namespaces().await.contains(&"gateway".to_string()));
         assert_eq!(live.nodes().await, ["node-1", "node-2", "node-3"]);
+    }
+
+    #[test]
+    fn connection_flags_come_from_the_line() {
+        let mut cmd = <Demo as clap::CommandFactory>::command();
+        cmd.build();
+        let words: Vec<String> = [
+            "--kubeconfig",
+            "/k",
+            "--context=prod",
+            "-n",
+            "gw",
+            "--as-group",
+            "a",
+            "--as-group",
+            "b",
+            "--insecure-skip-tls-verify",
+            "",
+        ]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+        let args = connect_args(&crate::completion::protocol::parse_request(&cmd, &words));
+        assert_eq!(args.kubeconfig.as_deref(), Some("/k"));
+        assert_eq!(args.context.as_deref(), Some("prod"));
+        assert_eq!(args.namespace.as_deref(), Some("gw"));
+        assert_eq!(args.as_group, ["a", "b"]);
+        assert!(args.insecure_skip_tls_verify);
+        assert_eq!(args.server, None);
+    }
+
+    #[derive(clap::Parser)]
+    struct Demo {
+        #[command(flatten)]
+        connect: ConnectArgs,
     }
 
     #[tokio::test]

@@ -53,19 +53,16 @@ pub enum Slot {
     FlagName,
     /// The value of the flag with this clap id (`namespace`, `output`, `context`).
     FlagValue(String),
-    /// A positional argument: `index` (from 0) of the subcommand at `path` (`[]` for the
-    /// plugin itself, `["drain"]` for `node-maintain drain`).
-    Positional {
-        /// Subcommand names from the root.
-        path: Vec<String>,
-        /// Which positional of that subcommand.
-        index: usize,
-    },
+    /// The positional argument at this index (from 0) of the innermost subcommand.
+    Positional(usize),
 }
 
 /// A completion request: the slot, what was typed of it, and what the line already says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
+    /// The subcommands typed, from the root (`[]` for the plugin itself, `["drain"]` for
+    /// `node-maintain drain`).
+    pub path: Vec<String>,
     /// What is being completed.
     pub slot: Slot,
     /// The text typed so far in the word under the cursor (after `=` for `--flag=`).
@@ -94,8 +91,12 @@ impl Request {
 
     /// True when completing positional `index` of the subcommand at `path`.
     pub fn is_positional(&self, path: &[&str], index: usize) -> bool {
-        matches!(&self.slot, Slot::Positional { path: p, index: i }
-            if *i == index && p.iter().map(String::as_str).eq(path.iter().copied()))
+        self.slot == Slot::Positional(index)
+            && self
+                .path
+                .iter()
+                .map(String::as_str)
+                .eq(path.iter().copied())
     }
 }
 
@@ -166,12 +167,8 @@ pub fn parse_request(root: &Command, words: &[String]) -> Request {
     let (slot, prefix) = if let Some(id) = pending {
         (Slot::FlagValue(id), current.to_string())
     } else if only_positionals || !current.starts_with('-') {
-        let index = positionals.len();
-        (Slot::Positional { path, index }, current.to_string())
-    } else if let Some((name, value)) = current
-        .strip_prefix("--")
-        .and_then(|c| c.split_once('='))
-    {
+        (Slot::Positional(positionals.len()), current.to_string())
+    } else if let Some((name, value)) = current.strip_prefix("--").and_then(|c| c.split_once('=')) {
         match find_long(cmd, name) {
             Some(arg) => (Slot::FlagValue(id_of(arg)), value.to_string()),
             None => (Slot::FlagName, current.to_string()),
@@ -181,6 +178,7 @@ pub fn parse_request(root: &Command, words: &[String]) -> Request {
     };
     add_env_values(cmd, &mut flags);
     Request {
+        path,
         slot,
         prefix,
         positionals,
@@ -310,20 +308,13 @@ mod tests {
         parse_request(&cmd, &words)
     }
 
-    fn positional(path: &[&str], index: usize) -> Slot {
-        Slot::Positional {
-            path: path.iter().map(|p| p.to_string()).collect(),
-            index,
-        }
-    }
-
     #[test]
     fn an_empty_word_is_the_first_positional() {
         let r = request(&[""]);
-        assert_eq!(r.slot, positional(&[], 0));
+        assert_eq!(r.slot, Slot::Positional(0));
         assert_eq!(r.prefix, "");
         let r = request(&[]);
-        assert_eq!(r.slot, positional(&[], 0));
+        assert_eq!(r.slot, Slot::Positional(0));
     }
 
     #[test]
@@ -336,17 +327,23 @@ mod tests {
     #[test]
     fn a_value_flag_before_the_cursor_asks_for_its_value() {
         let r = request(&["-n", "ku"]);
-        assert_eq!((r.slot, r.prefix.as_str()), (Slot::FlagValue("namespace".into()), "ku"));
+        assert_eq!(
+            (r.slot, r.prefix.as_str()),
+            (Slot::FlagValue("namespace".into()), "ku")
+        );
         let r = request(&["--output", ""]);
         assert_eq!(r.slot, Slot::FlagValue("output".into()));
         let r = request(&["--namespace=kube"]);
-        assert_eq!((r.slot, r.prefix.as_str()), (Slot::FlagValue("namespace".into()), "kube"));
+        assert_eq!(
+            (r.slot, r.prefix.as_str()),
+            (Slot::FlagValue("namespace".into()), "kube")
+        );
     }
 
     #[test]
     fn flags_and_their_values_are_not_positionals() {
         let r = request(&["-n", "gw", "-A", "--output=json", "istio", ""]);
-        assert_eq!(r.slot, positional(&[], 1));
+        assert_eq!(r.slot, Slot::Positional(1));
         assert_eq!(r.positionals, ["istio"]);
         assert_eq!(r.flag("namespace"), Some("gw"));
         assert_eq!(r.flag("output"), Some("json"));
@@ -354,13 +351,13 @@ mod tests {
         let r = request(&["-Angw", ""]);
         assert_eq!(r.flag("namespace"), Some("gw"));
         assert!(r.has_flag("all_namespaces"));
-        assert_eq!(r.slot, positional(&[], 0));
+        assert_eq!(r.slot, Slot::Positional(0));
     }
 
     #[test]
     fn an_optional_value_needs_equals() {
         let r = request(&["--dry-run", ""]);
-        assert_eq!(r.slot, positional(&[], 0));
+        assert_eq!(r.slot, Slot::Positional(0));
         assert_eq!(r.flag("dry_run"), Some("true"));
         let r = request(&["--dry-run="]);
         assert_eq!(r.slot, Slot::FlagValue("dry_run".into()));
@@ -369,7 +366,8 @@ mod tests {
     #[test]
     fn subcommands_are_entered_and_keep_global_flags() {
         let r = request(&["drain", "-n", "x", ""]);
-        assert_eq!(r.slot, positional(&["drain"], 0));
+        assert_eq!(r.path, ["drain"]);
+        assert_eq!(r.slot, Slot::Positional(0));
         assert_eq!(r.flag("namespace"), Some("x"));
         assert!(r.is_positional(&["drain"], 0));
         assert!(!r.is_positional(&[], 0));
@@ -377,13 +375,13 @@ mod tests {
         assert_eq!(r.slot, Slot::FlagValue("grace".into()));
         // A subcommand name after a positional is a positional.
         let r = request(&["istio", "drain", ""]);
-        assert_eq!(r.slot, positional(&[], 2));
+        assert_eq!(r.slot, Slot::Positional(2));
     }
 
     #[test]
     fn after_a_double_dash_everything_is_positional() {
         let r = request(&["--", "-n", "-"]);
-        assert_eq!(r.slot, positional(&[], 1));
+        assert_eq!(r.slot, Slot::Positional(1));
         assert_eq!(r.positionals, ["-n"]);
     }
 

@@ -6,7 +6,8 @@
 //! As a scenario: `large:<services>:<pods>` (one node per 100 pods, at least 3) or
 //! `large:<nodes>:<services>:<pods>`, e.g. `test-cluster serve --scenario large:5000:50000`.
 //! One pod in 50 is not ready and one Service in 97 selects no pod, so checks have something
-//! to find.
+//! to find. The objects carry no placeholders or timestamps, so any loader can create them;
+//! owner references name their owners without uids (the scenario loader fills them in).
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -97,8 +98,7 @@ fn node(n: usize) -> Value {
         "status": {"capacity": {"cpu": "16", "memory": "65843124Ki", "pods": "250"},
             "allocatable": {"cpu": "15890m", "memory": "63148980Ki", "pods": "250"},
             "addresses": [{"type": "InternalIP", "address": format!("172.16.{}.{}", n / 250, n % 250 + 2)}],
-            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
-                "lastHeartbeatTime": "{now-15s}", "lastTransitionTime": "{now-30d}"}],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
             "nodeInfo": {"kubeletVersion": "v1.32.3", "containerRuntimeVersion": "containerd://1.7.24",
                 "osImage": "Ubuntu 24.04.1 LTS", "kernelVersion": "6.8.0-49-generic", "architecture": "amd64", "operatingSystem": "linux"}}})
 }
@@ -190,12 +190,12 @@ impl Workload {
             "metadata": {"name": name, "namespace": self.namespace, "labels": {"app": self.name, "pod-template-hash": self.hash},
                 "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": self.rs_name(), "controller": true}]},
             "spec": {"nodeName": format!("node-{node:04}"), "containers": self.template["spec"]["containers"]},
-            "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "qosClass": "Burstable", "startTime": "{now-3d}",
-                "conditions": [{"type": "Ready", "status": ready_status, "lastTransitionTime": "{now-3d}"},
-                    {"type": "ContainersReady", "status": ready_status, "lastTransitionTime": "{now-3d}"},
-                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": "{now-3d}"}],
+            "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "qosClass": "Burstable",
+                "conditions": [{"type": "Ready", "status": ready_status, "lastTransitionTime": null},
+                    {"type": "ContainersReady", "status": ready_status, "lastTransitionTime": null},
+                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": null}],
                 "containerStatuses": [{"name": "app", "image": self.template["spec"]["containers"][0]["image"], "ready": ready,
-                    "started": true, "restartCount": 0, "state": {"running": {"startedAt": "{now-3d}"}}}]}})
+                    "started": true, "restartCount": 0, "state": {"running": {}}}]}})
     }
 
     fn endpoints(&self, pods: &[Value]) -> Value {
@@ -271,6 +271,15 @@ mod tests {
             .map(|o| o["metadata"]["name"].as_str().unwrap())
             .collect();
         assert_eq!(names.len(), 95, "pod names are unique");
+    }
+
+    #[test]
+    fn the_plain_loader_accepts_the_objects() {
+        let objects = large_cluster(3, 4, 10);
+        assert!(!serde_json::to_string(&objects).unwrap().contains("{now"));
+        let store = crate::store::Store::new();
+        crate::load(&store, objects).unwrap();
+        assert_eq!(store.list("pods", None).len(), 10);
     }
 
     #[test]

@@ -15,11 +15,18 @@ pub const PLUGINS: [&str; 4] = [
     "kubectl-svc_check",
 ];
 
-/// The directory holding the workspace's binaries (`target/debug`).
+pub mod faults;
+
+/// The directory holding the workspace's binaries (`target/debug`), from a test executable
+/// (in `target/debug/deps`) or a binary of this crate (in `target/debug`).
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps dir");
-    deps.parent().expect("profile dir").to_path_buf()
+    let dir = exe.parent().expect("executable dir");
+    if dir.ends_with("deps") {
+        dir.parent().expect("profile dir").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// Builds the plugin binaries once per test process, so `cargo test -p e2e` never runs stale ones.

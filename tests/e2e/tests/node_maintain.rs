@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e::{Env, finding_ids, json, run, stderr, stdout};
+use e2e::{Env, ensure_built, finding_ids, json, run, stderr, stdout};
 use serde_json::Value;
 
 const BIN: &str = "kubectl-node_maintain";
@@ -571,6 +571,7 @@ async fn bench_drain_a_node_with_110_pods() {
     let theirs = Env::start(scenario).await;
     let node = "node-0000";
     assert_eq!(pods_on(&ours, node).len(), 110);
+    ensure_built();
     let flags = [
         "--ignore-daemonsets",
         "--delete-emptydir-data",

@@ -127,7 +127,8 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
         Ok(())
     };
     if !structured {
-        print::write_plan(&mut stdout.lock(), &plan, style, headers)?;
+        let wide = req.output.output == OutputFormat::Wide;
+        print::write_plan(&mut stdout.lock(), &plan, style, wide, headers)?;
     }
     if plan.refused().next().is_some() {
         emit(None)?;

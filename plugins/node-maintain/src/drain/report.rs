@@ -27,11 +27,6 @@ impl Reporter {
         Reporter { bar }
     }
 
-    /// A reporter that prints lines only (tests, dry runs).
-    pub fn lines() -> Self {
-        Reporter { bar: None }
-    }
-
     /// Prints one line above the bar.
     pub fn line(&self, text: &str) {
         match &self.bar {

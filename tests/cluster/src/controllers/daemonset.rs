@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::events::{self, Event, Source};
 use super::objects::{self, meta};
 use super::scheduler::{node_affinity_matches, tolerates, untolerated_taint};
-use super::{names, rules::Rules};
+use super::{admission, names, rules::Rules};
 use crate::store::{DeleteOptions, Store};
 
 /// The tolerations `AddOrUpdateDaemonPodTolerations` gives every daemon pod.
@@ -163,15 +163,12 @@ fn sync(store: &Store, set: &Value, nodes: &[Value], pods: &[Value], now: Timest
                 taken,
             );
             let pod = daemon_pod(set, node_name, &name);
-            if store.create("pods", pod).is_ok() {
+            let failed = |error: &str| format!("Error creating: {error}");
+            if let Ok(true) = admission::create_pod(store, now, Source::DAEMONSET, set, pod, failed)
+            {
                 let message = format!("Created pod: {name}");
-                events::record(
-                    store,
-                    now,
-                    Source::DAEMONSET,
-                    set,
-                    Event::normal("SuccessfulCreate", &message),
-                );
+                let event = Event::normal("SuccessfulCreate", &message);
+                events::record(store, now, Source::DAEMONSET, set, event);
                 changed = true;
             }
         }

@@ -944,11 +944,17 @@ impl<'a> DeploymentSync<'a> {
             && field("observedGeneration") >= objects::int(&self.d, "/metadata/generation", 1)
     }
 
-    /// `syncRolloutStatus`: counts, availability and the Progressing condition.
+    /// `syncRolloutStatus`: counts, availability, the Progressing and ReplicaFailure conditions.
     fn sync_rollout_status(&mut self) {
-        let previous = self.original.get("status").cloned().unwrap_or(json!({}));
         let status = self.calculate_status();
         self.apply_availability(status);
+        self.progress_condition();
+        self.copy_replica_failure();
+    }
+
+    /// The Progressing condition: complete, progressing, or past its deadline.
+    fn progress_condition(&mut self) {
+        let previous = self.original.get("status").cloned().unwrap_or(json!({}));
         if !self.has_progress_deadline() {
             self.remove_condition("Progressing");
             return;
@@ -998,6 +1004,36 @@ impl<'a> DeploymentSync<'a> {
         } else if self.timed_out(current.as_ref()) {
             let message = format!("{subject} has timed out progressing.");
             self.set_condition("Progressing", "False", "ProgressDeadlineExceeded", &message);
+        }
+    }
+
+    /// `getReplicaFailures`: the ReplicaFailure of the new ReplicaSet (else of an old one)
+    /// becomes the deployment's.
+    fn copy_replica_failure(&mut self) {
+        let failure_of = |rs: &Value| {
+            objects::list(rs, "/status/conditions")
+                .iter()
+                .find(|c| c["type"] == "ReplicaFailure")
+                .cloned()
+        };
+        let failure = self
+            .new_rs
+            .and_then(|i| failure_of(&self.replicasets[i]))
+            .or_else(|| self.replicasets.iter().find_map(failure_of));
+        match failure {
+            Some(c) => {
+                let (status, reason) = (
+                    c["status"].as_str().unwrap_or("True"),
+                    c["reason"].as_str().unwrap_or(""),
+                );
+                self.set_condition(
+                    "ReplicaFailure",
+                    status,
+                    reason,
+                    c["message"].as_str().unwrap_or(""),
+                );
+            }
+            None => self.remove_condition("ReplicaFailure"),
         }
     }
 

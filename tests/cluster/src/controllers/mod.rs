@@ -5,6 +5,7 @@
 //! propagates (a template change becomes a ReplicaSet, pods, bindings, running containers and
 //! endpoints within one pass).
 
+mod admission;
 mod clock;
 mod daemonset;
 mod deployment;
@@ -26,6 +27,7 @@ mod statefulset;
 
 use jiff::Timestamp;
 
+pub use admission::create_refused;
 pub use clock::Clock;
 pub use daemonset::daemon_pod;
 pub use names::{fnv32a, pod_template_hash, suffix};

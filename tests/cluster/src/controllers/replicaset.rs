@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::events::{self, Event, Source};
 use super::labels::selector_matches;
 use super::objects::{self, meta};
-use super::{names, rules::Rules};
+use super::{admission, names, rules::Rules};
 use crate::store::{DeleteOptions, Store};
 
 /// Pods created per ReplicaSet and pass at most (the real controller's burst).
@@ -69,10 +69,13 @@ fn sync(store: &Store, rs: &Value, namespace_pods: &[Arc<Value>], now: Timestamp
         }
     }
     let active: Vec<&Value> = owned.iter().filter(|p| objects::is_active(p)).collect();
+    let mut failure = None;
     if !objects::is_terminating(rs) {
-        changed |= manage_replicas(store, rs, &active, namespace_pods, now);
+        let (managed, refusal) = manage_replicas(store, rs, &active, namespace_pods, now);
+        changed |= managed;
+        failure = refusal;
     }
-    changed | update_status(store, rs, &active, now)
+    changed | update_status(store, rs, &active, failure.as_deref(), now)
 }
 
 fn adopt(store: &Store, rs: &Value, pod: &Value) -> Option<Value> {
@@ -87,13 +90,15 @@ fn desired_replicas(rs: &Value) -> usize {
     objects::int(rs, "/spec/replicas", 1).max(0) as usize
 }
 
+/// Creates or deletes pods; returns whether anything changed and the error of a refused
+/// creation.
 fn manage_replicas(
     store: &Store,
     rs: &Value,
     active: &[&Value],
     namespace_pods: &[Arc<Value>],
     now: Timestamp,
-) -> bool {
+) -> (bool, Option<String>) {
     let wanted = desired_replicas(rs);
     let mut changed = false;
     if active.len() < wanted {
@@ -117,16 +122,16 @@ fn manage_replicas(
                         .is_some()
             });
             let pod = objects::pod_from_template(&template, rs, &name);
-            if store.create("pods", pod).is_ok() {
-                let message = format!("Created pod: {name}");
-                events::record(
-                    store,
-                    now,
-                    Source::REPLICASET,
-                    rs,
-                    Event::normal("SuccessfulCreate", &message),
-                );
-                changed = true;
+            let failed = |error: &str| format!("Error creating: {error}");
+            match admission::create_pod(store, now, Source::REPLICASET, rs, pod, failed) {
+                Ok(true) => {
+                    let message = format!("Created pod: {name}");
+                    let event = Event::normal("SuccessfulCreate", &message);
+                    events::record(store, now, Source::REPLICASET, rs, event);
+                    changed = true;
+                }
+                Ok(false) => {}
+                Err(refusal) => return (changed, Some(refusal)),
             }
             taken.push(name);
         }
@@ -152,7 +157,7 @@ fn manage_replicas(
             }
         }
     }
-    changed
+    (changed, None)
 }
 
 /// `getPodsToDelete`: the `count` least valuable pods, ranked as `ActivePodsWithRanks` does
@@ -225,7 +230,14 @@ fn compare_for_deletion(
         .then(meta(b, "name").cmp(meta(a, "name")))
 }
 
-fn update_status(store: &Store, rs: &Value, active: &[&Value], now: Timestamp) -> bool {
+/// Counts, and the ReplicaFailure condition while pod creation is refused.
+fn update_status(
+    store: &Store,
+    rs: &Value,
+    active: &[&Value],
+    failure: Option<&str>,
+    now: Timestamp,
+) -> bool {
     let min_ready = objects::int(rs, "/spec/minReadySeconds", 0);
     let template_labels = rs
         .pointer("/spec/template/metadata/labels")
@@ -254,6 +266,30 @@ fn update_status(store: &Store, rs: &Value, active: &[&Value], now: Timestamp) -
             status.as_object_mut().map(|s| s.remove(omitted_when_zero));
         }
     }
+    let previous = objects::list(rs, "/status/conditions")
+        .iter()
+        .find(|c| c["type"] == "ReplicaFailure");
+    let mut conditions: Vec<Value> = objects::list(rs, "/status/conditions")
+        .iter()
+        .filter(|c| c["type"] != "ReplicaFailure")
+        .cloned()
+        .collect();
+    if let Some(message) = failure {
+        let since = previous.map_or_else(
+            || json!(objects::format_time(now)),
+            |p| p["lastTransitionTime"].clone(),
+        );
+        conditions.push(
+            json!({"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+            "message": message, "lastTransitionTime": since}),
+        );
+    }
+    match conditions.is_empty() {
+        true => status.as_object_mut().map(|s| s.remove("conditions")),
+        false => status
+            .as_object_mut()
+            .map(|s| s.insert("conditions".into(), Value::Array(conditions))),
+    };
     if rs.get("status") == Some(&status) {
         return false;
     }

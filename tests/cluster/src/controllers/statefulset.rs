@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::events::{self, Event, Source};
 use super::objects::{self, meta};
-use super::{names, rules::Rules};
+use super::{admission, names, rules::Rules};
 use crate::store::{DeleteOptions, Store};
 
 /// One pass over every StatefulSet.
@@ -133,12 +133,24 @@ fn sync(store: &Store, set: &Value, pods: &[Value], now: Timestamp) -> bool {
         if !parallel && !predecessors_ready {
             break;
         }
-        if store
-            .create("pods", stateful_pod(set, index, &revision))
-            .is_ok()
-        {
-            record("create", &format!("{set_name}-{index}"));
-            changed = true;
+        let pod_name = format!("{set_name}-{index}");
+        let failed = |error: &str| {
+            format!("create Pod {pod_name} in StatefulSet {set_name} failed error: {error}")
+        };
+        match admission::create_pod(
+            store,
+            now,
+            Source::STATEFULSET,
+            set,
+            stateful_pod(set, index, &revision),
+            failed,
+        ) {
+            Ok(true) => {
+                record("create", &pod_name);
+                changed = true;
+            }
+            Ok(false) => {}
+            Err(_) => break,
         }
         if !parallel {
             break;

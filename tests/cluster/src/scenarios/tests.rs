@@ -216,6 +216,68 @@ fn istio_outage_heals_when_istiod_moves_off_the_busy_node() {
 }
 
 #[test]
+fn istio_outage_refuses_pods_in_the_injected_namespace_until_istiod_is_ready() {
+    let (store, controllers) = installed("istio-outage");
+    assert_eq!(
+        pods(&store, "shop", "storefront-").len(),
+        2,
+        "created before the outage"
+    );
+    let mut scaled = store
+        .get("deployments", Some("shop"), "storefront")
+        .unwrap();
+    scaled["spec"]["replicas"] = json!(3);
+    store.update("deployments", scaled).unwrap();
+    settle(&store, &controllers);
+    assert_eq!(pods(&store, "shop", "storefront-").len(), 2);
+    let events = store.list("events", Some("shop"));
+    let failed = events
+        .iter()
+        .find(|e| e["reason"] == "FailedCreate")
+        .unwrap();
+    assert!(
+        failed["message"].as_str().unwrap().starts_with(
+            "Error creating: Internal error occurred: failed calling webhook \"sidecar-injector.istio.io\""
+        ),
+        "{failed}"
+    );
+    let deployment = store
+        .get("deployments", Some("shop"), "storefront")
+        .unwrap();
+    let failure = deployment["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "ReplicaFailure")
+        .unwrap();
+    assert_eq!(failure["reason"], "FailedCreate");
+
+    let mut restarted = store
+        .get("deployments", Some("istio-system"), "istiod")
+        .unwrap();
+    restarted["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"] =
+        json!("2026-11-23T10:00:00Z");
+    store.update("deployments", restarted).unwrap();
+    settle(&store, &controllers);
+    run_for(&store, &controllers, 11);
+    assert_eq!(
+        pods(&store, "shop", "storefront-").len(),
+        3,
+        "created once the injector answers"
+    );
+    let deployment = store
+        .get("deployments", Some("shop"), "storefront")
+        .unwrap();
+    assert!(
+        !deployment["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["type"] == "ReplicaFailure")
+    );
+}
+
+#[test]
 fn node_trouble_keeps_its_broken_state() {
     let (store, controllers) = installed("node-trouble");
     run_for(&store, &controllers, 3);

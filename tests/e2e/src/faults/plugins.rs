@@ -1,0 +1,192 @@
+//! The plugins of the matrix: how each is run, on which scenario, and which of its objects a
+//! fault must not damage.
+
+use serde_json::{Value, json};
+use testcluster::store::Store;
+
+use super::Fault;
+use crate::Env;
+
+/// The write path of a plugin that changes the cluster.
+#[derive(Debug)]
+pub struct Writes {
+    /// HTTP method of the main write.
+    pub method: &'static str,
+    /// A substring of the main write's path.
+    pub path: &'static str,
+    /// A run whose plan depends on the current values (a relative change), for the
+    /// concurrent-change case.
+    pub relative: &'static [&'static str],
+    /// What a concurrent writer changes between the plugin's read and its write.
+    pub concurrent: fn(&Store),
+    /// Whether the state shows the relative change re-planned on top of the concurrent one.
+    pub replanned: fn(&Value) -> bool,
+}
+
+/// A plugin as the matrix runs it.
+#[derive(Debug)]
+pub struct Plugin {
+    /// Command name (`gw-status`).
+    pub name: &'static str,
+    /// Binary (`kubectl-gw_status`).
+    pub binary: &'static str,
+    /// Scenario it runs against.
+    pub scenario: &'static str,
+    /// A run that only reads, printing `-o json`.
+    pub read: &'static [&'static str],
+    /// A run that changes the cluster (`-o json`), for plugins that change anything.
+    pub act: Option<&'static [&'static str]>,
+    /// The objects the plugin may change, as one value (compared before and after a fault).
+    pub state: fn(&Env) -> Value,
+    /// Whether [`Plugin::state`] shows the act run's change.
+    pub applied: fn(&Value) -> bool,
+    /// The write path, for plugins that change anything.
+    pub writes: Option<Writes>,
+}
+
+impl Plugin {
+    /// Whether `fault` applies to this plugin (write faults only to plugins that write).
+    pub fn applies(&self, fault: Fault) -> bool {
+        let writes = matches!(
+            fault,
+            Fault::WriteErrors
+                | Fault::WriteResets
+                | Fault::ConcurrentChange
+                | Fault::SpuriousConflict
+                | Fault::WatchDrops
+                | Fault::WatchExpired
+                | Fault::InterruptBeforeSend
+                | Fault::InterruptAfterSend
+        );
+        !writes || self.writes.is_some()
+    }
+
+    /// The act run if there is one, else the read run.
+    pub fn main_run(&self) -> &'static [&'static str] {
+        self.act.unwrap_or(self.read)
+    }
+}
+
+/// The gateway namespace of runbook 000's scenarios.
+pub const GATEWAY_NS: &str = "gateway";
+
+/// `kubectl gw-status` on runbook 000's OOM-killed gateway.
+pub static GW_STATUS: Plugin = Plugin {
+    name: "gw-status",
+    binary: "kubectl-gw_status",
+    scenario: "gateway-oom",
+    read: &["gateway-proxy", "-n", GATEWAY_NS, "-o", "json"],
+    act: None,
+    state: |_| Value::Null,
+    applied: |_| false,
+    writes: None,
+};
+
+/// `kubectl gw-resize` raising the OOM-killed gateway's memory to 756Mi.
+pub static GW_RESIZE: Plugin = Plugin {
+    name: "gw-resize",
+    binary: "kubectl-gw_resize",
+    scenario: "gateway-oom",
+    read: &[
+        "gateway-proxy",
+        "-n",
+        GATEWAY_NS,
+        "--memory",
+        "756Mi",
+        "--dry-run=client",
+        "-o",
+        "json",
+    ],
+    act: Some(&[
+        "gateway-proxy",
+        "-n",
+        GATEWAY_NS,
+        "--memory",
+        "756Mi",
+        "--yes",
+        "--timeout",
+        "60s",
+        "-o",
+        "json",
+    ]),
+    state: gateway_proxy_spec,
+    applied: |spec| proxy_memory(spec) == json!({"requests": "756Mi", "limits": "756Mi"}),
+    writes: Some(Writes {
+        method: "PATCH",
+        path: "/deployments/gateway-proxy",
+        relative: &[
+            "gateway-proxy",
+            "-n",
+            GATEWAY_NS,
+            "--memory",
+            "+500Mi",
+            "--yes",
+            "--no-wait",
+            "-o",
+            "json",
+        ],
+        concurrent: |store| set_proxy_memory_request(store, "300Mi"),
+        // 300Mi + 500Mi, and the untouched limit 512Mi + 500Mi.
+        replanned: |spec| proxy_memory(spec) == json!({"requests": "800Mi", "limits": "1012Mi"}),
+    }),
+};
+
+/// Every plugin of the matrix.
+pub static PLUGINS: [&Plugin; 2] = [&GW_STATUS, &GW_RESIZE];
+
+/// The plugin named `name`.
+pub fn plugin(name: &str) -> &'static Plugin {
+    PLUGINS
+        .iter()
+        .copied()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no plugin {name} in the matrix"))
+}
+
+/// gateway-proxy's replicas and pod template.
+pub fn gateway_proxy_spec(env: &Env) -> Value {
+    let d = env
+        .cluster
+        .store()
+        .get("deployments", Some(GATEWAY_NS), "gateway-proxy")
+        .unwrap_or(Value::Null);
+    json!({"replicas": d["spec"]["replicas"], "template": d["spec"]["template"]})
+}
+
+/// The memory request and limit of gateway-proxy's `proxy` container in a
+/// [`gateway_proxy_spec`].
+pub fn proxy_memory(spec: &Value) -> Value {
+    let resources = spec["template"]["spec"]["containers"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == "proxy"))
+        .map(|c| c["resources"].clone())
+        .unwrap_or(Value::Null);
+    json!({
+        "requests": resources["requests"]["memory"],
+        "limits": resources["limits"]["memory"],
+    })
+}
+
+/// Someone else's edit of gateway-proxy's memory request.
+fn set_proxy_memory_request(store: &Store, value: &str) {
+    let value = value.to_string();
+    store
+        .modify(
+            "deployments",
+            Some(GATEWAY_NS),
+            "gateway-proxy",
+            false,
+            move |current| {
+                let mut next = current.clone();
+                if let Some(containers) =
+                    next["spec"]["template"]["spec"]["containers"].as_array_mut()
+                {
+                    for c in containers.iter_mut().filter(|c| c["name"] == "proxy") {
+                        c["resources"]["requests"]["memory"] = json!(value);
+                    }
+                }
+                Ok(next)
+            },
+        )
+        .expect("the concurrent edit of gateway-proxy");
+}
