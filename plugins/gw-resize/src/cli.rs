@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use runbook::completion::CompletionCommand;
 use runbook::flags::{ConnectArgs, MutateArgs, OutputArgs};
 
 use runbook::resize_edit::{ReplicaEdit, ResourceEdit};
@@ -38,6 +39,12 @@ Examples:
   # Show what the API server would store, changing nothing
   kubectl gw-resize gateway-proxy -n gateway-system --memory x1.5 --dry-run=server
 
+  # Let `kubectl gw-resize <TAB>` complete workloads, components, namespaces (kubectl 1.26+)
+  kubectl gw-resize completion --install
+
+A workload named \"completion\" is reached as deploy/completion or sts/completion (the bare
+word is the subcommand).
+
 Quantities are absolute (2Gi, 500m) or relative (+500Mi, -250m, x1.5, 150%).
 --memory and --cpu move the request and the limit together.
 
@@ -53,14 +60,17 @@ terminal to confirm on; 130 interrupted (a change already sent keeps rolling out
     version = runbook::cli::LONG_VERSION,
     about = "Change a workload's requests, limits or replicas, or restart it, safely: plan, \
              pre-flight checks, confirmation, a conflict-safe patch, then follow the rollout",
-    after_help = EXAMPLES
+    after_help = EXAMPLES,
+    disable_help_subcommand = true,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
 pub struct Cli {
     /// What to change: deploy/NAME, sts/NAME, pod/NAME (resolved to its owner), a bare name,
     /// or a gateway component (gateway-proxy, istio/istiod, nantian/nantian-gw-dataplane, or
     /// PROFILE/DEPLOYMENT of a profile from the profiles file).
-    #[arg(value_name = "TARGET")]
-    pub target: String,
+    #[arg(value_name = "TARGET", required = true)]
+    pub target: Option<String>,
 
     /// The container to change (required when the workload has several).
     #[arg(short = 'c', long, value_name = "NAME")]
@@ -138,11 +148,35 @@ pub struct Cli {
 
     #[command(flatten)]
     pub connect: ConnectArgs,
+
+    #[command(subcommand)]
+    pub command: Option<CompletionCommand>,
 }
 
 impl Cli {
     /// `--timeout`, `None` for "0" (wait until the rollout completes or fails).
     pub fn rollout_timeout(&self) -> Option<Duration> {
         (!self.timeout.is_zero()).then_some(self.timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completion_needs_no_target_but_a_run_does() {
+        let cli = Cli::try_parse_from(["gw-resize", "completion", "zsh"]).unwrap();
+        assert!(cli.command.is_some() && cli.target.is_none());
+        assert!(Cli::try_parse_from(["gw-resize", "--restart"]).is_err());
+        let cli = Cli::try_parse_from(["gw-resize", "deploy/completion", "--restart"]).unwrap();
+        assert_eq!(cli.target.as_deref(), Some("deploy/completion"));
+        assert!(Cli::try_parse_from(["gw-resize", "gw", "completion", "bash"]).is_err());
     }
 }

@@ -37,6 +37,8 @@ async fn fake(kubelet: Kubelet) -> Client {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
+        // The signature is tungstenite's `Callback`: its error response is what it is.
+        #[allow(clippy::result_large_err)]
         let callback = move |req: &Request,
                              mut resp: Response|
               -> Result<Response, ErrorResponse> {

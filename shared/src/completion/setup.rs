@@ -38,8 +38,10 @@ pub struct CompletionArgs {
 /// `#[command(subcommand)] command: Option<CompletionCommand>`.
 #[derive(Subcommand, Clone, Debug)]
 pub enum CompletionCommand {
-    /// Shell completion: `completion bash|zsh|fish` prints a script; `completion --install`
-    /// makes `kubectl PLUGIN <TAB>` complete (kubectl 1.26 or later).
+    /// Shell completion: print a bash, zsh or fish script, or --install kubectl's helper.
+    ///
+    /// `completion bash|zsh|fish` prints a script for the plugin run directly;
+    /// `completion --install` makes `kubectl PLUGIN <TAB>` complete (kubectl 1.26 or later).
     Completion(CompletionArgs),
 }
 

@@ -160,9 +160,10 @@ pub async fn refuse_each_call(p: &Plugin, refusal: Refusal) -> Verdict {
         exits.push(run.code);
         if !named(&run, call, refusal) {
             unnamed.push(format!(
-                "{} → {}",
+                "{} → {} [stderr: {}]",
                 call.label(),
-                shorten(&run.summary(), 120)
+                shorten(&run.summary(), 120),
+                shorten(run.stderr.trim(), 300)
             ));
         }
     }
