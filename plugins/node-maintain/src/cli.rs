@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use runbook::completion::CompletionArgs;
 use runbook::flags::{ConnectArgs, DryRun, OutputArgs, ReportArgs, parse_duration};
 
 const EXAMPLES: &str = "\
@@ -24,6 +25,9 @@ Examples:
 
   # Remove a node (instead of: kubectl cordon; kubectl drain --ignore-daemonsets; kubectl delete node)
   kubectl node-maintain remove node-1 --delete-emptydir-data
+
+  # Let `kubectl node-maintain drain <TAB>` complete node names (kubectl 1.26+)
+  kubectl node-maintain completion --install
 
 Exit codes: 0 ok; 1 warnings; 2 critical findings, or the drain did not complete;
 3 could not check; 64 usage; 130 interrupted (the node stays cordoned).";
@@ -60,6 +64,11 @@ pub enum Command {
     Uncordon(UncordonArgs),
     /// Drain a node, then delete its Node object (asks you to type the node's name).
     Remove(RemoveArgs),
+    /// Shell completion: print a bash, zsh or fish script, or --install kubectl's helper.
+    ///
+    /// `completion bash|zsh|fish` prints a script for the plugin run directly;
+    /// `completion --install` makes `kubectl node-maintain <TAB>` complete (kubectl 1.26+).
+    Completion(CompletionArgs),
 }
 
 /// `check [NODE...]`.

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod drain;
 pub mod fetch;
 pub mod maintenance;
@@ -18,6 +19,8 @@ mod fixtures;
 
 use cli::{Cli, Command};
 
+pub use complete::complete;
+
 /// Runs one command and returns the suite exit code.
 pub async fn run(cli: Cli) -> runbook::Result<u8> {
     match cli.command {
@@ -26,5 +29,9 @@ pub async fn run(cli: Cli) -> runbook::Result<u8> {
         Command::Cordon(args) => commands::cordon::run_cordon(&cli.connect, args).await,
         Command::Uncordon(args) => commands::cordon::run_uncordon(&cli.connect, args).await,
         Command::Remove(args) => commands::remove::run(&cli.connect, args).await,
+        Command::Completion(args) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            runbook::completion::setup::run(cmd, &args, &mut std::io::stdout().lock())
+        }
     }
 }

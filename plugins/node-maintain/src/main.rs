@@ -1,3 +1,8 @@
+use kubectl_node_maintain::cli::Cli;
+
 fn main() -> std::process::ExitCode {
-    runbook::cli::main::<kubectl_node_maintain::cli::Cli, _, _>(kubectl_node_maintain::run)
+    if let Some(code) = runbook::completion::serve::<Cli, _>(kubectl_node_maintain::complete) {
+        return code;
+    }
+    runbook::cli::main::<Cli, _, _>(kubectl_node_maintain::run)
 }

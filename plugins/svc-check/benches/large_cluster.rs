@@ -23,7 +23,11 @@ fn main() {
         measure_child();
         return;
     }
-    if std::env::args().any(|a| a == "--list") {
+    // `cargo bench` passes --bench; `cargo test --benches` does not: skip the long run there.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!(
+            "large_cluster: run it with `cargo bench -p kubectl-svc-check --bench large_cluster`"
+        );
         return;
     }
     let size = |name: &str, default: usize| {

@@ -158,3 +158,35 @@ async fn an_unreachable_cluster_still_completes_profiles_quickly_and_silently() 
     assert!(out.status.success());
     assert_eq!(parse_answer(&stdout(&out)), (Vec::new(), 4));
 }
+
+#[tokio::test]
+async fn node_maintain_completes_commands_and_live_node_names() {
+    let env = Env::start("node-trouble").await;
+    let helpers = install_helper(&env, "kubectl-node_maintain").await;
+    let (values, _) = kubectl_complete(&env, &helpers, &["node-maintain", ""]).await;
+    for want in [
+        "check",
+        "drain",
+        "cordon",
+        "uncordon",
+        "remove",
+        "completion",
+    ] {
+        assert!(has(&values, want), "{want} missing from {values:?}");
+    }
+    let (values, directive) =
+        kubectl_complete(&env, &helpers, &["node-maintain", "drain", ""]).await;
+    assert_eq!(values, ["node-1", "node-2", "node-3", "node-4"]);
+    assert_eq!(directive, 4);
+    let (values, _) = kubectl_complete(
+        &env,
+        &helpers,
+        &["node-maintain", "cordon", "node-2", "node-"],
+    )
+    .await;
+    assert_eq!(
+        values,
+        ["node-1", "node-3", "node-4"],
+        "typed nodes are left out"
+    );
+}
