@@ -61,8 +61,24 @@ pub async fn connect_with(args: &ConnectArgs, retry_429: bool) -> Result<Connect
         config.cluster_url = server
             .parse()
             .map_err(|e| Error::Usage(format!("invalid --server {server:?}: {e}")))?;
+        if !is_server_url(&config.cluster_url) {
+            return Err(Error::Usage(format!(
+                "invalid --server {server:?}: use an http:// or https:// URL with a host"
+            )));
+        }
+    } else if !is_server_url(&config.cluster_url) {
+        return Err(Error::Config(format!(
+            "invalid kubeconfig: the cluster's server \"{}\" is not an http:// or https:// URL with a host",
+            config.cluster_url
+        )));
     }
     if let Some(token) = &args.token {
+        if http::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+            return Err(Error::Usage(
+                "invalid --token: it holds characters an HTTP header cannot carry (a line break?)"
+                    .into(),
+            ));
+        }
         config.auth_info.token = Some(token.clone().into());
         config.auth_info.token_file = None;
     }
@@ -102,6 +118,13 @@ pub async fn connect_with(args: &ConnectArgs, retry_429: bool) -> Result<Connect
         namespace,
         server,
     })
+}
+
+/// Whether `url` can address an API server: an http or https scheme and a host (kube's
+/// client panics on anything else).
+fn is_server_url(url: &http::Uri) -> bool {
+    matches!(url.scheme_str(), Some("http" | "https"))
+        && url.authority().is_some_and(|a| !a.host().is_empty())
 }
 
 /// Refuses a `-n` the API server would not accept (a DNS-1123 label: at most 63 lowercase
@@ -497,6 +520,54 @@ mod tests {
             let err = check_namespace(bad).expect_err(bad);
             assert_eq!(err.exit_code(), crate::exit::USAGE, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_http_urls_with_a_host_address_a_server() {
+        for good in [
+            "http://127.0.0.1:6443",
+            "https://kube.example.com",
+            "https://[::1]:6443/",
+        ] {
+            assert!(is_server_url(&good.parse().unwrap()), "{good}");
+        }
+        for bad in [
+            "$(id)",
+            "/path",
+            "ftp://host",
+            "127.0.0.1:6443",
+            "http:///x",
+        ] {
+            let ok = bad.parse::<http::Uri>().is_ok_and(|u| is_server_url(&u));
+            assert!(!ok, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bad_server_or_token_flag_is_a_usage_error_not_a_panic() {
+        let path =
+            std::env::temp_dir().join(format!("runbook-flags-{}.kubeconfig", std::process::id()));
+        testcluster::kubeconfig::write("http://127.0.0.1:1", &path).expect("kubeconfig");
+        let kubeconfig = Some(path.display().to_string());
+        for (server, token) in [
+            (Some("$(id)"), None),
+            (Some("ftp://x"), None),
+            (None, Some("a\nb")),
+        ] {
+            let args = ConnectArgs {
+                kubeconfig: kubeconfig.clone(),
+                server: server.map(str::to_string),
+                token: token.map(str::to_string),
+                ..Default::default()
+            };
+            let err = connect(&args).await.err().expect("refused");
+            assert_eq!(
+                err.exit_code(),
+                crate::exit::USAGE,
+                "{server:?} {token:?}: {err}"
+            );
+        }
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! Event fetching against a small in-process API server: pagination with continue tokens,
-//! the involved-object field selector, and summaries of the result.
+//! Event fetching against the test cluster: pagination with continue tokens, the
+//! involved-object field selector, and summaries of the result; the requests sent are read
+//! from the cluster's request log.
 
-mod common;
-
-use std::sync::Arc;
-
-use common::Fake;
+use runbook::events::{events_for, list_events};
 use serde_json::{Value, json};
+use testcluster::TestCluster;
+use testcluster::faults::RecordedRequest;
+
+/// Events beyond the five of [`sample`], so that a list takes three pages of 500.
+const FILLER_EVENTS: usize = 1000;
 
 fn event(name: &str, kind: &str, object: &str, reason: &str, last: &str) -> Value {
     json!({
@@ -19,10 +21,9 @@ fn event(name: &str, kind: &str, object: &str, reason: &str, last: &str) -> Valu
     })
 }
 
-fn sample() -> Arc<Fake> {
-    let fake = Fake::new();
-    fake.page_size(2);
-    for e in [
+/// Five events about `gw-1`, `gw-2` and Deployment `gw-1`, and `filler` about other pods.
+async fn sample(filler: usize) -> TestCluster {
+    let mut objects = vec![
         event("e1", "Pod", "gw-1", "BackOff", "2026-11-05T09:00:00Z"),
         event("e2", "Pod", "gw-1", "BackOff", "2026-11-05T09:05:00Z"),
         event("e3", "Pod", "gw-2", "Unhealthy", "2026-11-05T09:01:00Z"),
@@ -34,36 +35,68 @@ fn sample() -> Arc<Fake> {
             "ScalingReplicaSet",
             "2026-11-05T09:04:00Z",
         ),
-    ] {
-        fake.apply(e);
-    }
-    fake
+    ];
+    objects.extend((0..filler).map(|n| {
+        event(
+            &format!("filler-{n}"),
+            "Pod",
+            &format!("batch-{n}"),
+            "Pulled",
+            "2026-11-05T08:00:00Z",
+        )
+    }));
+    TestCluster::start(objects, None, false)
+        .await
+        .expect("test cluster starts")
+}
+
+fn client(cluster: &TestCluster) -> kube::Client {
+    let url = cluster.url().parse().expect("cluster URL");
+    kube::Client::try_from(kube::Config::new(url)).expect("client")
+}
+
+/// The event lists the cluster answered.
+fn event_lists(cluster: &TestCluster) -> Vec<RecordedRequest> {
+    cluster
+        .faults()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v1/namespaces/gw/events")
+        .collect()
 }
 
 #[tokio::test]
 async fn lists_every_page() {
-    let fake = sample();
-    let events = runbook::events::list_events(&fake.client(), Some("gw"))
-        .await
-        .unwrap();
-    assert_eq!(events.len(), 5);
-    let queries = fake.queries();
-    assert_eq!(queries.len(), 3, "{queries:?}");
-    assert!(queries[1].contains("continue=2"), "{queries:?}");
-    assert!(queries[0].contains("limit=500"), "{queries:?}");
+    let cluster = sample(FILLER_EVENTS).await;
+    let events = list_events(&client(&cluster), Some("gw")).await.unwrap();
+    assert_eq!(events.len(), 5 + FILLER_EVENTS);
+    let lists = event_lists(&cluster);
+    assert_eq!(lists.len(), 3, "{lists:?}");
+    assert!(
+        lists
+            .iter()
+            .all(|r| r.param("limit").as_deref() == Some("500")),
+        "{lists:?}"
+    );
+    assert_eq!(lists[0].param("continue"), None);
+    assert!(
+        lists[1..].iter().all(|r| r.param("continue").is_some()),
+        "{lists:?}"
+    );
 }
 
 #[tokio::test]
 async fn events_for_one_object_are_selected_merged_and_newest_first() {
-    let fake = sample();
-    let got = runbook::events::events_for(&fake.client(), "gw", "Pod", "gw-1")
+    let cluster = sample(0).await;
+    let got = events_for(&client(&cluster), "gw", "Pod", "gw-1")
         .await
         .unwrap();
     let reasons: Vec<(&str, i32)> = got.iter().map(|e| (e.reason.as_str(), e.count)).collect();
     assert_eq!(reasons, [("BackOff", 2), ("OOMKilling", 1)]);
-    let queries = fake.queries();
-    assert!(
-        queries[0].contains("fieldSelector=involvedObject.kind%3DPod%2CinvolvedObject.name%3Dgw-1"),
-        "{queries:?}"
+    let lists = event_lists(&cluster);
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    assert_eq!(
+        lists[0].param("fieldSelector").as_deref(),
+        Some("involvedObject.kind=Pod,involvedObject.name=gw-1")
     );
 }

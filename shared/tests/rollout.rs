@@ -1,85 +1,133 @@
-//! The rollout follower against a small in-process API server: lists, watches (with resume
-//! by resourceVersion), RBAC refusals, timeouts.
+//! The rollout follower against the test cluster: rollouts made by its controllers (deployment,
+//! replicaset, statefulset, scheduler, kubelet), watched as on a real API server; RBAC
+//! refusals, missing workloads, timeouts.
 
-mod common;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use common::Fake;
 use runbook::rollout::{RolloutFailure, RolloutFollower, RolloutOutcome};
 use runbook::workload::WorkloadKind;
 use serde_json::{Value, json};
+use testcluster::TestCluster;
+use testcluster::controllers::{Controllers, Rules};
+use testcluster::rbac::ForbidRule;
 
-fn template(image: &str, hash: Option<&str>) -> Value {
-    let mut labels = json!({"app": "gw"});
-    if let Some(h) = hash {
-        labels["pod-template-hash"] = json!(h);
+fn node() -> Value {
+    json!({"apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"}},
+        "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                   "conditions": [{"type": "Ready", "status": "True"}]}})
+}
+
+fn pod_template(app: &str, container: &str, image: &str) -> Value {
+    json!({"metadata": {"labels": {"app": app}},
+        "spec": {"containers": [{"name": container, "image": image,
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}}}]}})
+}
+
+/// Deployment `gw/gw`: two replicas of container `proxy`.
+fn deployment(image: &str) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "gw", "namespace": "gw"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "gw"}},
+                 "template": pod_template("gw", "proxy", image)}})
+}
+
+/// StatefulSet `gw/db`: two replicas of container `db`.
+fn statefulset(image: &str) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": "gw"},
+        "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                 "template": pod_template("db", "db", image)}})
+}
+
+/// Controller rules with the given container faults.
+fn rules(faults: Value) -> Rules {
+    serde_json::from_value(json!({"faults": faults})).expect("valid rules")
+}
+
+/// A test cluster holding `objects` with its controllers, settled (the workloads rolled out).
+async fn start(objects: Vec<Value>, rules: Rules, free_running: bool) -> TestCluster {
+    let mut objects = objects;
+    objects.insert(0, node());
+    let controllers = Arc::new(Controllers::new(rules));
+    let cluster = TestCluster::start(objects, Some(controllers), free_running)
+        .await
+        .expect("test cluster starts");
+    cluster.settle();
+    cluster
+}
+
+fn client(cluster: &TestCluster) -> kube::Client {
+    let url = cluster.url().parse().expect("cluster URL");
+    kube::Client::try_from(kube::Config::new(url)).expect("client")
+}
+
+/// Runs the controllers of `cluster` from `after` on, while the cluster lives: a control
+/// plane that acts only once the follower is watching.
+fn run_controllers_after(cluster: &Arc<TestCluster>, after: Duration) {
+    let cluster: Weak<TestCluster> = Arc::downgrade(cluster);
+    std::thread::spawn(move || {
+        std::thread::sleep(after);
+        while let Some(cluster) = cluster.upgrade() {
+            cluster.settle();
+            drop(cluster);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+}
+
+/// Sets the image of `container` of `kind/name` in `gw`, as `kubectl set image` does.
+async fn set_image(
+    client: &kube::Client,
+    kind: WorkloadKind,
+    name: &str,
+    container: &str,
+    image: &str,
+) {
+    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}});
+    let params = kube::api::PatchParams::default();
+    let patch = kube::api::Patch::Strategic(&patch);
+    match kind {
+        WorkloadKind::Deployment => {
+            let api: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+                kube::Api::namespaced(client.clone(), "gw");
+            api.patch(name, &params, &patch).await.map(drop)
+        }
+        WorkloadKind::StatefulSet => {
+            let api: kube::Api<k8s_openapi::api::apps::v1::StatefulSet> =
+                kube::Api::namespaced(client.clone(), "gw");
+            api.patch(name, &params, &patch).await.map(drop)
+        }
     }
-    json!({"metadata": {"labels": labels}, "spec": {"containers": [{"name": "proxy", "image": image}]}})
+    .expect("image set");
 }
 
-fn deployment(generation: i64, status: Value) -> Value {
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "gw", "namespace": "gw", "uid": "d-1", "generation": generation,
-                     "annotations": {"deployment.kubernetes.io/revision": "2"}},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "gw"}}, "template": template("envoy:2", None)},
-        "status": status,
-    })
-}
-
-fn progressing() -> Value {
-    deployment(
-        2,
-        json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1, "availableReplicas": 2}),
-    )
-}
-
-fn complete() -> Value {
-    deployment(
-        2,
-        json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}),
-    )
-}
-
-fn new_replicaset() -> Value {
-    json!({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": "gw-b2", "namespace": "gw", "creationTimestamp": "2026-11-05T09:00:00Z",
-                     "labels": {"app": "gw", "pod-template-hash": "b2"},
-                     "annotations": {"deployment.kubernetes.io/revision": "2"},
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "gw", "uid": "d-1", "controller": true}]},
-        "spec": {"selector": {"matchLabels": {"app": "gw"}}, "template": template("envoy:2", Some("b2"))}
-    })
-}
-
-fn new_pod(name: &str, container_status: Value) -> Value {
-    json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "gw", "labels": {"app": "gw", "pod-template-hash": "b2"}},
-        "spec": {"containers": [{"name": "proxy", "image": "envoy:2"}]},
-        "status": {"phase": "Running", "containerStatuses": [container_status]}
-    })
-}
-
-fn follower(fake: &Arc<Fake>) -> RolloutFollower {
-    RolloutFollower::new(fake.client(), "gw", WorkloadKind::Deployment, "gw")
-        .timeout(Some(Duration::from_secs(10)))
+fn follower(client: &kube::Client) -> RolloutFollower {
+    RolloutFollower::new(client.clone(), "gw", WorkloadKind::Deployment, "gw")
+        .timeout(Some(Duration::from_secs(30)))
         .since(None)
+}
+
+/// Waits until some pod of `gw` satisfies `done`.
+async fn wait_for_pod(cluster: &TestCluster, done: impl Fn(&Value) -> bool) {
+    let start = Instant::now();
+    while !cluster.store().list("pods", Some("gw")).iter().any(&done) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for a pod"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
 async fn completes_when_a_watch_event_finishes_the_rollout() {
-    let fake = Fake::new();
-    fake.apply(progressing());
-    fake.apply(new_replicaset());
-    let writer = Arc::clone(&fake);
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        writer.apply(complete());
-    });
-    let outcome = follower(&fake).follow().await.unwrap();
+    let cluster = Arc::new(start(vec![deployment("envoy:1")], Rules::default(), false).await);
+    let client = client(&cluster);
+    set_image(&client, WorkloadKind::Deployment, "gw", "proxy", "envoy:2").await;
+    run_controllers_after(&cluster, Duration::from_millis(300));
+    let outcome = follower(&client).follow().await.unwrap();
     match outcome {
         RolloutOutcome::Complete { revision, elapsed } => {
             assert_eq!(revision.as_deref(), Some("2"));
@@ -91,31 +139,23 @@ async fn completes_when_a_watch_event_finishes_the_rollout() {
 
 #[tokio::test]
 async fn fails_on_a_new_pod_oom_killed_while_kubectl_would_wait() {
-    let fake = Fake::new();
-    fake.page_size(1);
-    fake.apply(progressing());
-    fake.apply(new_replicaset());
-    fake.apply(new_pod(
-        "gw-b2-x",
-        json!({"name": "proxy", "image": "envoy:2", "imageID": "", "ready": true, "restartCount": 0,
-               "state": {"running": {}}}),
-    ));
-    let writer = Arc::clone(&fake);
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        writer.apply(new_pod(
-            "gw-b2-x",
-            json!({"name": "proxy", "image": "envoy:2", "imageID": "", "ready": false, "restartCount": 1,
-                   "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-                   "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}),
-        ));
-    });
-    let outcome = follower(&fake).follow().await.unwrap();
+    let oom = rules(json!([{"effect": "OomKilled", "image": "envoy:2"}]));
+    let cluster = start(vec![deployment("envoy:1")], oom, true).await;
+    let client = client(&cluster);
+    set_image(&client, WorkloadKind::Deployment, "gw", "proxy", "envoy:2").await;
+    let outcome = follower(&client).follow().await.unwrap();
     let RolloutOutcome::Failed { cause, .. } = &outcome else {
         panic!("expected Failed, got {outcome:?}");
     };
     assert_eq!(cause.kind(), "oom-killed");
-    assert!(matches!(cause, RolloutFailure::CrashLoop { pod, .. } if pod == "gw-b2-x"));
+    let RolloutFailure::CrashLoop { pod, .. } = cause else {
+        panic!("expected CrashLoop, got {cause:?}");
+    };
+    let failed = cluster.store().get("pods", Some("gw"), pod).unwrap();
+    assert_eq!(
+        failed["spec"]["containers"][0]["image"], "envoy:2",
+        "a pod of the new ReplicaSet"
+    );
     assert_eq!(outcome.exit_code(), 2);
     assert!(
         outcome.to_string().starts_with("rollout failed after "),
@@ -125,26 +165,26 @@ async fn fails_on_a_new_pod_oom_killed_while_kubectl_would_wait() {
 
 #[tokio::test]
 async fn pods_of_old_replicasets_do_not_fail_the_rollout() {
-    let fake = Fake::new();
-    fake.apply(complete());
-    fake.apply(new_replicaset());
-    let mut old = new_pod(
-        "gw-a1-y",
-        json!({"name": "proxy", "image": "envoy:1", "imageID": "", "ready": false, "restartCount": 9,
-               "state": {"waiting": {"reason": "CrashLoopBackOff"}}}),
-    );
-    old["metadata"]["labels"]["pod-template-hash"] = json!("a1");
-    fake.apply(old);
-    let outcome = follower(&fake).follow().await.unwrap();
+    let crash_old = rules(json!([{"effect": "Crash", "image": "envoy:1"}]));
+    let cluster = start(vec![deployment("envoy:1")], crash_old, true).await;
+    wait_for_pod(&cluster, |pod| {
+        pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    })
+    .await;
+    let client = client(&cluster);
+    set_image(&client, WorkloadKind::Deployment, "gw", "proxy", "envoy:2").await;
+    let outcome = follower(&client).follow().await.unwrap();
     assert!(outcome.is_complete(), "{outcome:?}");
 }
 
 #[tokio::test]
 async fn times_out_with_the_last_status() {
-    let fake = Fake::new();
-    fake.apply(progressing());
-    fake.apply(new_replicaset());
-    let outcome = follower(&fake)
+    let never_ready = rules(json!([{"effect": "NeverReady", "image": "envoy:2"}]));
+    let cluster = start(vec![deployment("envoy:1")], never_ready, false).await;
+    let client = client(&cluster);
+    set_image(&client, WorkloadKind::Deployment, "gw", "proxy", "envoy:2").await;
+    cluster.settle();
+    let outcome = follower(&client)
         .timeout(Some(Duration::from_millis(500)))
         .follow()
         .await
@@ -160,10 +200,13 @@ async fn times_out_with_the_last_status() {
 
 #[tokio::test]
 async fn forbidden_watch_is_one_clear_error() {
-    let fake = Fake::new();
-    fake.apply(progressing());
-    fake.forbid("pods");
-    let err = follower(&fake).follow().await.unwrap_err();
+    let cluster = start(vec![deployment("envoy:1")], Rules::default(), false).await;
+    let client = client(&cluster);
+    set_image(&client, WorkloadKind::Deployment, "gw", "proxy", "envoy:2").await;
+    cluster
+        .rbac()
+        .forbid(ForbidRule::new("watch", "pods").in_namespace("gw"));
+    let err = follower(&client).follow().await.unwrap_err();
     assert_eq!(err.exit_code(), 3);
     let msg = err.to_string();
     assert!(
@@ -174,8 +217,8 @@ async fn forbidden_watch_is_one_clear_error() {
 
 #[tokio::test]
 async fn missing_deployment_is_not_found() {
-    let fake = Fake::new();
-    let err = follower(&fake).follow().await.unwrap_err();
+    let cluster = start(Vec::new(), Rules::default(), false).await;
+    let err = follower(&client(&cluster)).follow().await.unwrap_err();
     assert_eq!(err.exit_code(), 3);
     assert_eq!(
         err.to_string(),
@@ -185,32 +228,39 @@ async fn missing_deployment_is_not_found() {
 
 #[tokio::test]
 async fn statefulset_completes_at_its_update_revision() {
-    let fake = Fake::new();
-    let sts = |current: &str| {
-        json!({
-            "apiVersion": "apps/v1", "kind": "StatefulSet",
-            "metadata": {"name": "db", "namespace": "gw", "generation": 3},
-            "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
-                     "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db"}]}}},
-            "status": {"observedGeneration": 3, "replicas": 2, "readyReplicas": 2, "updatedReplicas": 2,
-                       "currentReplicas": 2, "currentRevision": current, "updateRevision": "db-v2"}
-        })
+    let cluster = Arc::new(start(vec![statefulset("postgres:16")], Rules::default(), false).await);
+    let revision = |cluster: &TestCluster, field: &str| {
+        let sts = cluster
+            .store()
+            .get("statefulsets", Some("gw"), "db")
+            .unwrap();
+        sts["status"][field]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     };
-    fake.apply(sts("db-v1"));
-    let writer = Arc::clone(&fake);
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        writer.apply(sts("db-v2"));
-    });
-    let outcome = RolloutFollower::new(fake.client(), "gw", WorkloadKind::StatefulSet, "db")
-        .timeout(Some(Duration::from_secs(10)))
+    let before = revision(&cluster, "currentRevision");
+    let client = client(&cluster);
+    set_image(
+        &client,
+        WorkloadKind::StatefulSet,
+        "db",
+        "db",
+        "postgres:17",
+    )
+    .await;
+    run_controllers_after(&cluster, Duration::from_millis(200));
+    let outcome = RolloutFollower::new(client, "gw", WorkloadKind::StatefulSet, "db")
+        .timeout(Some(Duration::from_secs(30)))
         .follow()
         .await
         .unwrap();
+    let after = revision(&cluster, "updateRevision");
+    assert_ne!(before, after, "a new revision was rolled out");
     assert_eq!(
         outcome,
         RolloutOutcome::Complete {
-            revision: Some("db-v2".into()),
+            revision: Some(after),
             elapsed: outcome.elapsed()
         }
     );
@@ -220,8 +270,7 @@ async fn statefulset_completes_at_its_update_revision() {
 /// A client of a scenario cluster of the test cluster crate.
 async fn scenario_client(name: &str) -> (testcluster::TestCluster, kube::Client) {
     let cluster = testcluster::scenarios::start(name, true).await.unwrap();
-    let url = cluster.url().parse().unwrap();
-    let client = kube::Client::try_from(kube::Config::new(url)).unwrap();
+    let client = client(&cluster);
     (cluster, client)
 }
 

@@ -67,3 +67,26 @@ fn missing_kubeconfig_is_one_line_and_exit_3() {
         "{err}"
     );
 }
+
+#[test]
+fn hidden_complete_offers_gateway_components_without_a_cluster() {
+    let out = gw_resize()
+        .args(["__complete", "--kubeconfig", "/nonexistent", "nantian/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let values: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "nantian/nantian-gw-controlplane",
+            "nantian/nantian-gw-dataplane",
+            ":4"
+        ]
+    );
+}

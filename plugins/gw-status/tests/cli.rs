@@ -90,3 +90,41 @@ fn check_catalog_is_listed() {
     assert!(text.contains("webhook.no-endpoints"));
     assert!(text.contains("httproute.backend-unresolved"));
 }
+
+#[test]
+fn hidden_complete_answers_in_cobra_format_without_a_cluster() {
+    let out = gw_status()
+        .args(["__complete", "--kubeconfig", "/nonexistent", "na"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "nantian\tNantian Gateway, a Gateway API implementation (runbook 002)\n:4\n"
+    );
+}
+
+#[test]
+fn completion_prints_a_script_and_installs_the_kubectl_helper() {
+    let out = gw_status().args(["completion", "fish"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("complete -c kubectl-gw_status"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = gw_status()
+        .args(["completion", "--install", "--dir"])
+        .arg(dir.path())
+        .env("PATH", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let helper = dir.path().join("kubectl_complete-gw_status");
+    let script = std::fs::read_to_string(&helper).unwrap();
+    assert!(script.contains(" __complete \"$@\""), "{script}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("wrote "));
+}

@@ -79,3 +79,16 @@ fn missing_kubeconfig_is_one_line_exit_3() {
         assert!(err.starts_with("error: cannot read kubeconfig"), "{err}");
     }
 }
+
+#[test]
+fn hidden_complete_offers_commands_and_completion_has_a_subcommand() {
+    let out = cmd().args(["__complete", "un"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("uncordon\t"), "{text}");
+    assert!(text.ends_with("\n:4\n"), "{text}");
+    let out = cmd().args(["completion", "bash"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kubectl-node_maintain"));
+}

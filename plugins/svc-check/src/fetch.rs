@@ -339,6 +339,14 @@ where
     loop {
         counter.fetch_add(1, Ordering::Relaxed);
         let page = api.list(&lp).await.during(op.clone())?;
+        // Reserve the whole list once (the first page says how many follow), so 50,000 pods
+        // are not copied through doubling buffers.
+        let remaining = page
+            .metadata
+            .remaining_item_count
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        items.reserve_exact(page.items.len() + remaining);
         items.extend(page.items.into_iter().map(|mut o| {
             slim(&mut o);
             o
@@ -442,20 +450,41 @@ fn slim_node(node: &mut Node) {
 fn slim_pod(pod: &mut Pod) {
     pod.metadata.managed_fields = None;
     pod.metadata.annotations = None;
+    pod.metadata.finalizers = None;
     if let Some(spec) = pod.spec.as_mut() {
-        spec.volumes = None;
-        spec.affinity = None;
-        spec.tolerations = None;
+        *spec = k8s_openapi::api::core::v1::PodSpec {
+            containers: std::mem::take(&mut spec.containers),
+            init_containers: spec.init_containers.take(),
+            node_name: spec.node_name.take(),
+            ..Default::default()
+        };
         for c in spec
             .containers
             .iter_mut()
             .chain(spec.init_containers.iter_mut().flatten())
         {
-            c.env = None;
-            c.env_from = None;
-            c.volume_mounts = None;
-            c.args = None;
-            c.command = None;
+            *c = k8s_openapi::api::core::v1::Container {
+                name: std::mem::take(&mut c.name),
+                ports: c.ports.take(),
+                readiness_probe: c.readiness_probe.take(),
+                liveness_probe: c.liveness_probe.take(),
+                restart_policy: c.restart_policy.take(),
+                ..Default::default()
+            };
+        }
+    }
+    if let Some(status) = pod.status.as_mut() {
+        status.pod_ips = None;
+        status.host_ips = None;
+        status.qos_class = None;
+        status.start_time = None;
+        if let Some(conditions) = status.conditions.as_mut() {
+            conditions.retain(|c| matches!(c.type_.as_str(), "Ready" | "PodScheduled"));
+        }
+        for cs in status.container_statuses.iter_mut().flatten() {
+            cs.image = String::new();
+            cs.image_id = String::new();
+            cs.container_id = None;
         }
     }
 }

@@ -352,6 +352,7 @@ mod tests {
             prefix: String::new(),
             positionals: Vec::new(),
             flags: vec![("profiles".into(), path.display().to_string())],
+            typed_flags: 1,
         };
         let names: Vec<_> = profile_names(&request, true)
             .into_iter()

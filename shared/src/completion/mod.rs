@@ -98,10 +98,20 @@ where
             (positional_values(current, *index), directive::NO_FILE_COMP)
         }
     };
-    if request.slot == Slot::Positional(0) {
+    if request.slot == Slot::Positional(0) && subcommand_may_follow(current, &request) {
         candidates.splice(0..0, subcommand_names(current));
     }
     finish(candidates, directive, &request.prefix)
+}
+
+/// False when a flag typed on the line rules a subcommand out: with
+/// `args_conflicts_with_subcommands`, only global flags may precede one.
+fn subcommand_may_follow(cmd: &Command, request: &Request) -> bool {
+    !cmd.is_args_conflicts_with_subcommands_set()
+        || request.typed().iter().all(|(id, _)| {
+            cmd.get_arguments()
+                .any(|a| a.get_id() == id.as_str() && a.is_global_set())
+        })
 }
 
 /// The defaults for the value of flag `id`.
@@ -258,6 +268,14 @@ mod tests {
         assert_eq!(values(&a), ["bash", "elvish", "fish", "powershell", "zsh"]);
         let a = answer(&["completion", "--d"]).await;
         assert_eq!(values(&a), ["--dir"]);
+    }
+
+    #[tokio::test]
+    async fn subcommands_are_offered_only_where_clap_accepts_them() {
+        let a = answer(&["-n", "gw", ""]).await;
+        assert_eq!(values(&a)[0], "completion", "global flags may precede it");
+        let a = answer(&["--logs", ""]).await;
+        assert_eq!(values(&a), ["istio", "nantian", "deploy/"]);
     }
 
     #[tokio::test]

@@ -72,6 +72,8 @@ pub struct Request {
     /// Flags given on the line (clap id, value; `true` for switches), then flags with an
     /// `env` that is set, as clap would read them.
     pub flags: Vec<(String, String)>,
+    /// How many of `flags` were typed (the rest come from the environment).
+    pub typed_flags: usize,
 }
 
 impl Request {
@@ -87,6 +89,11 @@ impl Request {
     /// True when the flag with clap id `id` is on the line.
     pub fn has_flag(&self, id: &str) -> bool {
         self.flags.iter().any(|(k, _)| k == id)
+    }
+
+    /// The flags typed on the line (clap id, value).
+    pub fn typed(&self) -> &[(String, String)] {
+        &self.flags[..self.typed_flags.min(self.flags.len())]
     }
 
     /// True when completing positional `index` of the subcommand at `path`.
@@ -176,6 +183,7 @@ pub fn parse_request(root: &Command, words: &[String]) -> Request {
     } else {
         (Slot::FlagName, current.to_string())
     };
+    let typed_flags = flags.len();
     add_env_values(cmd, &mut flags);
     Request {
         path,
@@ -183,6 +191,7 @@ pub fn parse_request(root: &Command, words: &[String]) -> Request {
         prefix,
         positionals,
         flags,
+        typed_flags,
     }
 }
 
@@ -347,6 +356,7 @@ mod tests {
         assert_eq!(r.positionals, ["istio"]);
         assert_eq!(r.flag("namespace"), Some("gw"));
         assert_eq!(r.flag("output"), Some("json"));
+        assert_eq!(r.typed().len(), 3);
         assert!(r.has_flag("all_namespaces"));
         let r = request(&["-Angw", ""]);
         assert_eq!(r.flag("namespace"), Some("gw"));

@@ -1,9 +1,12 @@
 //! Fault injection for reliability tests: latency on every request, the next N matching
-//! requests failing with a status (or a reset connection), and watches that drop after K events.
+//! requests failing with a status (or a reset connection), and watches that drop after K events;
+//! and the log of the requests answered, for tests of what a client asks (pages, selectors).
 //!
 //! Controlled from Rust through [`Faults`] and over HTTP at `/testcluster/faults`:
-//! `POST` a JSON [`FaultRequest`] to add faults, `DELETE` to clear them, `GET` to read them.
+//! `POST` a JSON [`FaultRequest`] to add faults, `DELETE` to clear them, `GET` to read them;
+//! `GET /testcluster/requests` shows the log, `DELETE` empties it.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -61,10 +64,34 @@ pub struct FaultState {
     pub watch_drop_after: Option<usize>,
 }
 
-/// Shared fault settings of one test cluster.
+/// How many requests the log keeps (the oldest go first).
+pub const REQUEST_LOG_LIMIT: usize = 10_000;
+
+/// One API request as the server received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedRequest {
+    /// HTTP method (`GET`, `PATCH`, ...).
+    pub method: String,
+    /// Path (`/api/v1/namespaces/gw/events`).
+    pub path: String,
+    /// Query string as sent (percent-encoded), "" when none.
+    pub query: String,
+}
+
+impl RecordedRequest {
+    /// The decoded value of the query parameter `name` (`limit`, `continue`, `fieldSelector`).
+    pub fn param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+}
+
+/// Shared fault settings of one test cluster, and its request log.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     state: Arc<Mutex<FaultState>>,
+    requests: Arc<Mutex<VecDeque<RecordedRequest>>>,
 }
 
 impl Faults {
@@ -133,6 +160,33 @@ impl Faults {
     /// Removes every fault.
     pub fn clear(&self) {
         *self.lock() = FaultState::default();
+    }
+
+    /// Adds a request to the log (API requests only: the server does not log `/testcluster/`).
+    pub fn record(&self, method: &str, path: &str, query: &str) {
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        if requests.len() == REQUEST_LOG_LIMIT {
+            requests.pop_front();
+        }
+        requests.push_back(RecordedRequest {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+        });
+    }
+
+    /// The logged requests, oldest first (at most the last [`REQUEST_LOG_LIMIT`]).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        let requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        requests.iter().cloned().collect()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// The action for a request, consuming one use of the first matching rule.
@@ -207,5 +261,30 @@ mod tests {
         assert_eq!(faults.snapshot().failures.len(), 1);
         faults.clear();
         assert_eq!(faults.snapshot(), FaultState::default());
+    }
+
+    #[test]
+    fn the_request_log_decodes_parameters_and_keeps_the_latest() {
+        let faults = Faults::default();
+        faults.record(
+            "GET",
+            "/api/v1/namespaces/gw/events",
+            "fieldSelector=involvedObject.kind%3DPod%2CinvolvedObject.name%3Dgw-1&limit=500",
+        );
+        let logged = &faults.requests()[0];
+        assert_eq!(
+            logged.param("fieldSelector").as_deref(),
+            Some("involvedObject.kind=Pod,involvedObject.name=gw-1")
+        );
+        assert_eq!(logged.param("limit").as_deref(), Some("500"));
+        assert_eq!(logged.param("continue"), None);
+        for n in 0..REQUEST_LOG_LIMIT {
+            faults.record("GET", &format!("/api/v1/pods/{n}"), "");
+        }
+        let requests = faults.requests();
+        assert_eq!(requests.len(), REQUEST_LOG_LIMIT);
+        assert_eq!(requests[0].path, "/api/v1/pods/0", "the oldest went first");
+        faults.clear_requests();
+        assert!(faults.requests().is_empty());
     }
 }

@@ -8,9 +8,12 @@
 //! deletecollection, `dryRun=All`, the status, scale, pods/log and pods/eviction subresources,
 //! server-side printing (`as=Table`), metadata-only lists (`as=PartialObjectMetadata`),
 //! protobuf bodies of the kinds kubectl's typed clients send ([`protobuf`]), defaulting,
-//! quantity canonicalisation and the validation runbooks hit ([`validation`]).
+//! quantity canonicalisation and the validation runbooks hit ([`validation`]), and admission
+//! webhooks that fail closed (`failurePolicy: Fail` without a ready backend refuses every
+//! create and update its rules match, [`controllers::FailingWebhooks`]).
 //!
-//! Test hooks: [`TestCluster::faults`] (latency, failing requests, dropped watches),
+//! Test hooks: [`TestCluster::faults`] (latency, failing requests, dropped watches, and the log
+//! of the requests answered, [`faults::Faults::requests`]),
 //! [`TestCluster::rbac`] (403s), [`store::Store::logs`] (container logs), all also reachable
 //! over HTTP under `/testcluster/` (see [`server`]).
 //!
@@ -221,7 +224,7 @@ impl TestCluster {
         kubeconfig::write(&self.url, path).with_context(|| format!("writing {}", path.display()))
     }
 
-    /// Fault injection.
+    /// Fault injection and the request log.
     pub fn faults(&self) -> &Faults {
         &self.faults
     }

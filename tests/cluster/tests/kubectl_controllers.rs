@@ -364,3 +364,102 @@ async fn drain_retries_while_a_budget_blocks_then_completes_and_uncordon_restore
     });
     cluster.shutdown().await;
 }
+
+/// Writes `manifest` into the kubectl's temporary directory; returns the path.
+fn manifest_file(kubectl: &Kubectl, name: &str, manifest: &Value) -> String {
+    let path = kubectl.kubeconfig.with_file_name(name);
+    std::fs::write(&path, manifest.to_string()).expect("manifest");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+fn bare_pod(namespace: &str, name: &str, labels: Value) -> Value {
+    serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}})
+}
+
+#[tokio::test]
+async fn a_failing_injector_refuses_kubectl_create_until_istiod_is_ready_again() {
+    let (cluster, kubectl) = running("istio-outage").await;
+    let pod = manifest_file(
+        &kubectl,
+        "pod.json",
+        &bare_pod("shop", "debug", serde_json::json!({"app": "debug"})),
+    );
+    let out = kubectl.run(&["create", "-f", &pod]);
+    assert!(!out.status.success(), "the pod must be refused");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "Error from server (InternalError): error when creating \"{pod}\": Internal error occurred: \
+             failed calling webhook \"sidecar-injector.istio.io\": failed to call webhook: Post \
+             \"https://istiod.istio-system.svc:443/inject?timeout=10s\": dial tcp 10.96.5.249:443: connect: connection refused"
+        )
+    );
+    let missing = kubectl.run(&["-n", "shop", "get", "pod", "debug"]);
+    assert!(!missing.status.success(), "nothing was stored");
+    let dry_run = kubectl.run(&["create", "--dry-run=server", "-f", &pod]);
+    assert!(
+        String::from_utf8_lossy(&dry_run.stderr).contains("failed calling webhook"),
+        "dry runs are admitted too"
+    );
+
+    let opted_out = manifest_file(
+        &kubectl,
+        "opted-out.json",
+        &bare_pod(
+            "shop",
+            "no-sidecar",
+            serde_json::json!({"sidecar.istio.io/inject": "false"}),
+        ),
+    );
+    assert_eq!(
+        kubectl.ok(&["create", "-f", &opted_out]).trim(),
+        "pod/no-sidecar created",
+        "the object selector leaves opted-out pods alone"
+    );
+    let elsewhere = manifest_file(
+        &kubectl,
+        "elsewhere.json",
+        &bare_pod("default", "debug", serde_json::json!({"app": "debug"})),
+    );
+    assert_eq!(
+        kubectl.ok(&["create", "-f", &elsewhere]).trim(),
+        "pod/debug created",
+        "namespaces without istio-injection=enabled are not intercepted"
+    );
+    let labeled = kubectl.ok(&[
+        "-n",
+        "shop",
+        "label",
+        "pods",
+        "-l",
+        "app=storefront",
+        "checked=yes",
+    ]);
+    assert_eq!(
+        labeled.lines().filter(|l| l.ends_with(" labeled")).count(),
+        2,
+        "the injector intercepts CREATE only: {labeled}"
+    );
+
+    kubectl.ok(&["-n", "istio-system", "rollout", "restart", "deploy/istiod"]);
+    kubectl.ok(&[
+        "-n",
+        "istio-system",
+        "rollout",
+        "status",
+        "deploy/istiod",
+        "--timeout=60s",
+    ]);
+    wait_until(|| {
+        kubectl.json(&["-n", "istio-system", "get", "endpoints", "istiod"])["subsets"][0]
+            ["addresses"]
+            .is_array()
+    });
+    assert_eq!(
+        kubectl.ok(&["create", "-f", &pod]).trim(),
+        "pod/debug created"
+    );
+    cluster.shutdown().await;
+}

@@ -14,7 +14,10 @@ macro_rules! case {
     };
 }
 
-case!(latency_beyond_request_timeout_is_one_timeout_line, "latency");
+case!(
+    latency_beyond_request_timeout_is_one_timeout_line,
+    "latency"
+);
 case!(failing_reads_are_retried, "read-5xx");
 case!(dropped_read_connections_are_retried, "read-reset");
 case!(reads_failing_every_time_end_in_one_line, "read-5xx-always");
@@ -25,12 +28,24 @@ case!(truncated_answers_are_one_line, "truncated-json");
 case!(unknown_fields_change_nothing, "unknown-fields");
 case!(objects_without_status_do_not_panic, "missing-status");
 case!(bad_flag_values_exit_64, "bad-input");
-case!(no_secret_is_read_and_the_token_is_never_printed, "secrets-token");
+case!(
+    no_secret_is_read_and_the_token_is_never_printed,
+    "secrets-token"
+);
 case!(a_failing_patch_is_sent_once, "write-5xx");
 case!(a_patch_whose_connection_drops_is_sent_once, "write-reset");
-case!(a_concurrent_change_is_replanned_not_overwritten, "409-concurrent");
-case!(a_spurious_conflict_is_sent_again_and_applied_once, "409-spurious");
+case!(
+    a_concurrent_change_is_replanned_not_overwritten,
+    "409-concurrent"
+);
+case!(
+    a_spurious_conflict_is_sent_again_and_applied_once,
+    "409-spurious"
+);
 case!(dropped_watches_are_resumed_mid_rollout, "watch-drop");
 case!(expired_watches_are_relisted_mid_rollout, "watch-410");
 case!(ctrl_c_while_reading_changes_nothing, "sigint-reading");
-case!(ctrl_c_while_following_exits_130_and_a_rerun_resumes, "sigint-following");
+case!(
+    ctrl_c_while_following_exits_130_and_a_rerun_resumes,
+    "sigint-following"
+);

@@ -15,7 +15,10 @@ macro_rules! case {
     };
 }
 
-case!(latency_beyond_request_timeout_is_one_timeout_line, "latency");
+case!(
+    latency_beyond_request_timeout_is_one_timeout_line,
+    "latency"
+);
 case!(failing_reads_are_retried, "read-5xx");
 case!(dropped_read_connections_are_retried, "read-reset");
 case!(reads_failing_every_time_end_in_one_line, "read-5xx-always");
@@ -26,4 +29,7 @@ case!(truncated_answers_are_one_line, "truncated-json");
 case!(unknown_fields_change_nothing, "unknown-fields");
 case!(objects_without_status_do_not_panic, "missing-status");
 case!(bad_flag_values_exit_64, "bad-input");
-case!(no_secret_is_read_and_the_token_is_never_printed, "secrets-token");
+case!(
+    no_secret_is_read_and_the_token_is_never_printed,
+    "secrets-token"
+);

@@ -19,6 +19,7 @@ pub const NODE_PORT_RANGE: std::ops::RangeInclusive<i32> = 30000..=32767;
 
 /// One Service port and where it lands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PortReport {
     /// The port's name (may be empty for a single-port Service).
     pub name: String,

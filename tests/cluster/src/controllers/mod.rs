@@ -27,7 +27,7 @@ mod statefulset;
 
 use jiff::Timestamp;
 
-pub use admission::create_refused;
+pub use admission::{FailingWebhooks, Operation, Phase, Write, create_refused};
 pub use clock::Clock;
 pub use daemonset::daemon_pod;
 pub use names::{fnv32a, pod_template_hash, suffix};

@@ -3,6 +3,7 @@
 //! * `/testcluster/faults`: `GET` the current faults, `POST` a [`FaultRequest`] to add, `DELETE` to clear.
 //! * `/testcluster/rbac`: `GET` the deny rules, `POST` a [`ForbidRule`] to add, `DELETE` to clear.
 //! * `/testcluster/logs`: `POST` `{"namespace", "pod", "container", "previous", "text"}` to seed a log.
+//! * `/testcluster/requests`: `GET` the log of API requests answered, `DELETE` to empty it.
 
 use axum::extract::Request;
 use axum::response::Response;
@@ -64,6 +65,11 @@ pub async fn handle(app: &App, rest: &str, request: Request) -> Response {
                 .set(&r.namespace, &r.pod, &r.container, r.previous, &r.text);
             response::json(200, &json!({}))
         }),
+        ("requests", Method::GET) => Ok(response::json(200, &json!(app.faults.requests()))),
+        ("requests", Method::DELETE) => {
+            app.faults.clear_requests();
+            Ok(response::json(200, &json!([])))
+        }
         _ => Err(super::route::not_found()),
     };
     result.unwrap_or_else(|err| error_response(&err))

@@ -9,7 +9,8 @@ use base64::Engine;
 use http::header;
 use serde_json::{Value, json};
 
-use crate::errors::{ApiError, FieldCause};
+use crate::controllers::Operation;
+use crate::errors::ApiError;
 use crate::patch;
 use crate::rbac::RequestAttributes;
 use crate::resources::{METRICS_GROUP, ResourceType};
@@ -17,6 +18,7 @@ use crate::store::{DeleteOptions, Deletion, str_at};
 use crate::{defaults, validation};
 
 use super::App;
+use super::admission::Admission;
 use super::params::Query;
 use super::response::{self, ListMeta, Representation, error_response, respond};
 use super::route::ResourceTarget;
@@ -333,13 +335,6 @@ fn check_identity(call: &Call<'_>, obj: &mut Value, name_from_url: bool) -> Resu
     Ok(())
 }
 
-/// Defaults, canonical quantities and validation, as on every write of the real server.
-fn admit(resource: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
-    defaults::apply(resource, obj);
-    validation::canonicalize_quantities(resource, obj);
-    validation::validate(resource, obj)
-}
-
 fn require_namespace(call: &Call<'_>) -> Result<(), ApiError> {
     if let Some(ns) = call.namespace()
         && call.app.store.get_shared("namespaces", None, ns).is_none()
@@ -363,7 +358,7 @@ fn create(call: &Call<'_>) -> Result<Response, ApiError> {
     {
         map.remove("status");
     }
-    admit(resource, &mut obj)?;
+    Admission::load(call, Operation::Create).admit(resource, &mut obj, None)?;
     if resource.kind == "Pod" {
         let qos = defaults::qos_class(obj.get("spec").unwrap_or(&Value::Null));
         obj["status"] = json!({"phase": "Pending", "qosClass": qos});
@@ -413,74 +408,11 @@ fn access_review(call: &Call<'_>, mut review: Value) -> Value {
     review
 }
 
-/// Fields of a running pod's spec that an update may change (`ValidatePodUpdate`).
-fn pod_spec_without_mutable_fields(spec: Option<&Value>) -> Value {
-    let mut spec = spec.cloned().unwrap_or(Value::Null);
-    if let Some(map) = spec.as_object_mut() {
-        map.remove("activeDeadlineSeconds");
-        map.remove("tolerations");
-        map.remove("terminationGracePeriodSeconds");
-        for list in ["containers", "initContainers"] {
-            if let Some(containers) = map.get_mut(list).and_then(Value::as_array_mut) {
-                for container in containers.iter_mut().filter_map(Value::as_object_mut) {
-                    container.remove("image");
-                }
-            }
-        }
-    }
-    spec
-}
-
-/// Rules of updates beyond validation: a pod's spec is mostly immutable, workload selectors are.
-fn check_update(resource: &ResourceType, current: &Value, next: &Value) -> Result<(), ApiError> {
-    let name = str_at(next, "name");
-    let mut causes = Vec::new();
-    if resource.kind == "Pod" {
-        // Compare with the stored pod as the server would hold it: defaulted, canonical.
-        let mut stored = current.clone();
-        defaults::apply(resource, &mut stored);
-        validation::canonicalize_quantities(resource, &mut stored);
-        if pod_spec_without_mutable_fields(stored.get("spec"))
-            != pod_spec_without_mutable_fields(next.get("spec"))
-        {
-            causes.push(FieldCause::forbidden(
-                "spec",
-                "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
-            ));
-        }
-    }
-    let workload = matches!(
-        resource.kind,
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"
-    );
-    if workload && current.pointer("/spec/selector") != next.pointer("/spec/selector") {
-        let selector = next
-            .pointer("/spec/selector")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let shown = Value::String(format!("v1.LabelSelector{selector}"));
-        causes.push(FieldCause::invalid(
-            "spec.selector",
-            &shown,
-            "field is immutable",
-        ));
-    }
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            resource.kind,
-            resource.group,
-            name,
-            &causes,
-        ))
-    }
-}
-
 fn update(call: &Call<'_>) -> Result<Response, ApiError> {
     let resource = call.resource();
     let mut obj = call.decode_body()?;
     check_identity(call, &mut obj, true)?;
+    let admission = Admission::load(call, Operation::Update);
     let updated = call.app.store.modify(
         &call.key(),
         call.namespace(),
@@ -491,8 +423,7 @@ fn update(call: &Call<'_>) -> Result<Response, ApiError> {
             if resource.has_status() {
                 keep_status(current, &mut next);
             }
-            admit(resource, &mut next)?;
-            check_update(resource, current, &next)?;
+            admission.admit(resource, &mut next, Some(current))?;
             Ok(next)
         },
     );
@@ -615,6 +546,7 @@ fn patch(call: &Call<'_>) -> Result<Response, ApiError> {
     let kind = patch_type(&call.content_type, resource)?;
     let body = call.decode_body()?;
     let status_subresource = call.target.subresource.as_deref() == Some("status");
+    let admission = Admission::load(call, Operation::Update);
     let result = call.app.store.modify(
         &call.key(),
         call.namespace(),
@@ -645,10 +577,8 @@ fn patch(call: &Call<'_>) -> Result<Response, ApiError> {
                     "metadata.name and metadata.namespace may not be changed by a patch",
                 ));
             }
-            admit(resource, &mut next)?;
-            if !status_subresource {
-                check_update(resource, current, &next)?;
-            }
+            let immutable_rules = (!status_subresource).then_some(current);
+            admission.admit(resource, &mut next, immutable_rules)?;
             Ok(next)
         },
     );
@@ -658,7 +588,7 @@ fn patch(call: &Call<'_>) -> Result<Response, ApiError> {
             let mut obj = body;
             check_identity(call, &mut obj, true)?;
             require_namespace(call)?;
-            admit(resource, &mut obj)?;
+            Admission::load(call, Operation::Create).admit(resource, &mut obj, None)?;
             let created = call
                 .app
                 .store

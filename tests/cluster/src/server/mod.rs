@@ -2,10 +2,11 @@
 //! faults, routing, RBAC) and the handlers of every verb.
 //!
 //! Private control paths (not part of the Kubernetes API): `/testcluster/faults`,
-//! `/testcluster/rbac` and `/testcluster/logs`, described in the `control` module: `GET` shows,
-//! `POST` adds (JSON body), `DELETE` clears. Example:
+//! `/testcluster/rbac`, `/testcluster/logs` and `/testcluster/requests`, described in the
+//! `control` module: `GET` shows, `POST` adds (JSON body), `DELETE` clears. Example:
 //! `curl -X POST $URL/testcluster/faults -d '{"fail": {"path": "/pods", "count": 2, "action": {"status": 503}}}'`.
 
+mod admission;
 mod control;
 mod crud;
 mod discovery;
@@ -107,6 +108,11 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     if let Some(rest) = path.strip_prefix("/testcluster/") {
         return control::handle(&app, rest, request).await;
     }
+    app.faults.record(
+        request.method().as_str(),
+        &path,
+        request.uri().query().unwrap_or(""),
+    );
     if let Some(action) = app.faults.take_failure(request.method().as_str(), &path) {
         match action {
             FaultAction::Status(code) => return error_response(&injected_error(code)),

@@ -69,9 +69,12 @@ impl WatchSpec {
     fn line(&self, kind: &str, obj: &Value) -> Bytes {
         let object = match self.representation {
             _ if kind == "ERROR" || kind == "BOOKMARK" => obj.clone(),
-            Representation::Table => {
-                table::render_with(self.resource, &[Arc::new(obj.clone())], None, self.include_object)
-            }
+            Representation::Table => table::render_with(
+                self.resource,
+                &[Arc::new(obj.clone())],
+                None,
+                self.include_object,
+            ),
             Representation::Metadata => partial_metadata(obj),
             Representation::Object => obj.clone(),
         };

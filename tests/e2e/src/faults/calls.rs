@@ -76,11 +76,20 @@ impl Call {
         })
     }
 
-    /// `verb resource[/subresource]`.
+    /// The resource as RBAC and kubectl name it: `pods`, `deployments.apps`.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
+    }
+
+    /// `verb resource[.group][/subresource]`.
     pub fn label(&self) -> String {
         match &self.subresource {
-            Some(sub) => format!("{} {}/{sub}", self.verb, self.resource),
-            None => format!("{} {}", self.verb, self.resource),
+            Some(sub) => format!("{} {}/{sub}", self.verb, self.qualified()),
+            None => format!("{} {}", self.verb, self.qualified()),
         }
     }
 
@@ -112,13 +121,13 @@ pub fn distinct_calls(requests: &[Seen], refusal: Refusal) -> Vec<Call> {
 /// Whether `run`, refused `call`, said so: one error line naming the verb and the resource
 /// (exit 3), or (carrying on) a mention of the refused resource in its output.
 fn named(run: &Run, call: &Call, refusal: Refusal) -> bool {
-    let text = format!("{}\n{}", run.stdout, run.stderr);
+    let text = format!("{}\n{}", run.stdout, run.stderr).to_lowercase();
     match (refusal, run.code) {
         (Refusal::Forbidden, 3) => run
             .one_error()
             .is_some_and(|l| l.contains(call.verb) && l.contains(&call.resource)),
         (Refusal::Forbidden, _) => {
-            text.contains(&call.resource) && (text.contains("forbidden") || text.contains("cannot"))
+            text.contains(&call.qualified()) && (text.contains("forbidden") || text.contains("403"))
         }
         (Refusal::NotFound, code) => (0..=3).contains(&code),
     }
@@ -208,6 +217,8 @@ mod tests {
         );
         let c = Call::of(&seen("GET", "/api/v1/namespaces/gw/pods", "watch=true")).unwrap();
         assert_eq!(c.label(), "watch pods");
+        let c = Call::of(&seen("GET", "/apis/metrics.k8s.io/v1beta1/pods", "")).unwrap();
+        assert_eq!(c.label(), "list pods.metrics.k8s.io");
         let c = Call::of(&seen("POST", "/api/v1/namespaces/gw/pods/p/eviction", "")).unwrap();
         assert_eq!(c.label(), "create pods/eviction");
         let c = Call::of(&seen("GET", "/api/v1/nodes", "")).unwrap();

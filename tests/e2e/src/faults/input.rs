@@ -25,8 +25,7 @@ pub enum Expect {
 pub struct Flag {
     /// The flag (`--memory`), or "" for the positional target.
     pub flag: &'static str,
-    /// Arguments that make a valid run around the flag (the target first when the flag is not
-    /// the target).
+    /// Arguments that make a valid run around the flag (the positional value goes last).
     pub base: &'static [&'static str],
     /// A value that works, to prove the base run is valid.
     pub good: &'static str,
@@ -37,12 +36,10 @@ pub struct Flag {
 impl Flag {
     /// The arguments with `value` for this flag.
     fn args(&self, value: &str) -> Vec<String> {
-        let mut args: Vec<String> = Vec::new();
+        let mut args: Vec<String> = self.base.iter().map(|s| s.to_string()).collect();
         if self.flag.is_empty() {
             args.push(value.to_string());
-            args.extend(self.base.iter().map(|s| s.to_string()));
         } else {
-            args.extend(self.base.iter().map(|s| s.to_string()));
             args.push(format!("{}={value}", self.flag));
         }
         args
@@ -146,11 +143,9 @@ fn durations() -> Vec<(String, Expect)> {
 fn outputs() -> Vec<(String, Expect)> {
     let mut bad = values(
         &[
-            "",
             "xml",
             "jsonpath=",
             "jsonpath={.items[",
-            "jsonpath={range .x}",
             "jsonpath={{}}",
             "jsonpath={.a}{end}",
             "go-template={{.}}",
@@ -158,17 +153,19 @@ fn outputs() -> Vec<(String, Expect)> {
         ],
         Expect::Usage,
     );
+    // kubectl takes "" as the default format and text outside braces as literal text.
+    bad.extend(values(&["", "jsonpath={range .x}"], Expect::Survive));
     bad.push((format!("jsonpath={}", "{".repeat(5000)), Expect::Usage));
-    bad.push((format!("jsonpath={}", "[".repeat(5000)), Expect::Usage));
+    bad.push((format!("jsonpath={}", "[".repeat(5000)), Expect::Survive));
     with_hostile(bad, Expect::Usage)
 }
 
-/// Odd object names: a malformed one exits 64, a well-formed unknown one 3.
+/// Odd object names: a name Kubernetes cannot hold (not a DNS-1123 name) exits 64 before any
+/// request is built from it; a well-formed name that names nothing exits 3.
 fn names() -> Vec<(String, Expect)> {
     let bad = values(
         &[
             "",
-            "no-such-thing",
             "../../etc/passwd",
             "a b",
             "UPPER",
@@ -179,16 +176,20 @@ fn names() -> Vec<(String, Expect)> {
             "-",
             ".",
             "..",
+            "a?b=c",
+            "a#b",
         ],
-        Expect::UsageOrNotFound,
+        Expect::Usage,
     );
-    let mut bad = with_hostile(bad, Expect::UsageOrNotFound);
-    bad.push(("x".repeat(300), Expect::UsageOrNotFound));
+    let mut bad = with_hostile(bad, Expect::Usage);
+    bad.push(("x".repeat(300), Expect::Usage));
+    bad.push(("no-such-thing".into(), Expect::UsageOrNotFound));
     bad
 }
 
-/// Namespaces: anything not a DNS-1123 label exits 64.
-fn namespaces() -> Vec<(String, Expect)> {
+/// Namespaces: anything not a DNS-1123 label exits 64; a well-formed unknown one leads to
+/// `unknown`.
+fn namespaces(unknown: Expect) -> Vec<(String, Expect)> {
     let mut bad = values(
         &[
             "",
@@ -203,19 +204,40 @@ fn namespaces() -> Vec<(String, Expect)> {
         Expect::Usage,
     );
     bad.push(("x".repeat(64), Expect::Usage));
-    bad.push(("no-such-namespace".into(), Expect::UsageOrNotFound));
+    bad.push(("no-such-namespace".into(), unknown));
     with_hostile(bad, Expect::Usage)
 }
 
+/// Malformed label selectors ("" selects everything, as in kubectl).
+fn selectors() -> Vec<(String, Expect)> {
+    let mut bad = values(
+        &[
+            "a=b,(", "!!=", "a in (b", "=x", "a==b==c", "a=b=c", ",", "a!",
+        ],
+        Expect::Usage,
+    );
+    bad.push(("".into(), Expect::Survive));
+    bad.push((format!("{}=y", "x".repeat(5000)), Expect::Usage));
+    with_hostile(bad, Expect::Usage)
+}
+
+/// Malformed whole numbers.
+fn numbers(extra: &[&str]) -> Vec<(String, Expect)> {
+    let mut list = vec!["", "x", "1.5", "0x10", "99999999999999999999999"];
+    list.extend_from_slice(extra);
+    with_hostile(values(&list, Expect::Usage), Expect::Usage)
+}
+
 /// The connection flags every plugin shares, around `base`.
-fn connection_flags(base: &'static [&'static str]) -> Vec<Flag> {
+/// `unknown_namespace` is what a well-formed namespace that does not exist must lead to.
+fn connection_flags(base: &'static [&'static str], unknown_namespace: Expect) -> Vec<Flag> {
     let survive = |list: &[&str]| with_hostile(values(list, Expect::Survive), Expect::Survive);
     vec![
         Flag {
             flag: "--namespace",
             base,
             good: "gateway",
-            bad: namespaces(),
+            bad: namespaces(unknown_namespace),
         },
         Flag {
             flag: "--request-timeout",
@@ -342,12 +364,16 @@ fn gw_status_flags() -> Vec<Flag> {
             ),
         },
     ];
-    flags.extend(connection_flags(BASE_NO_NS).into_iter().map(|mut f| {
-        if f.flag != "--namespace" {
-            f.base = BASE;
-        }
-        f
-    }));
+    flags.extend(
+        connection_flags(BASE_NO_NS, Expect::UsageOrNotFound)
+            .into_iter()
+            .map(|mut f| {
+                if f.flag != "--namespace" {
+                    f.base = BASE;
+                }
+                f
+            }),
+    );
     flags
 }
 
@@ -376,7 +402,7 @@ fn gw_resize_flags() -> Vec<Flag> {
         },
         Flag {
             flag: "--container",
-            base: BASE,
+            base: MEMORY,
             good: "proxy",
             bad: names(),
         },
@@ -457,12 +483,155 @@ fn gw_resize_flags() -> Vec<Flag> {
             ),
         },
     ]);
-    flags.extend(connection_flags(BASE_NO_NS).into_iter().map(|mut f| {
-        if f.flag != "--namespace" {
-            f.base = BASE;
-        }
-        f
-    }));
+    flags.extend(
+        connection_flags(BASE_NO_NS, Expect::UsageOrNotFound)
+            .into_iter()
+            .map(|mut f| {
+                if f.flag != "--namespace" {
+                    f.base = BASE;
+                }
+                f
+            }),
+    );
+    flags
+}
+
+/// node-maintain's flags: `check`'s, `drain`'s (with `--dry-run=client`), `cordon -l` and
+/// `uncordon --timeout` (dry runs), and the connection flags after `check`.
+fn node_maintain_flags() -> Vec<Flag> {
+    const CHECK: &[&str] = &["check"];
+    const DRAIN: &[&str] = &[
+        "drain",
+        "node-1",
+        "--force",
+        "--delete-emptydir-data",
+        "--dry-run=client",
+    ];
+    let usage = |list: &[&str]| with_hostile(values(list, Expect::Usage), Expect::Usage);
+    let survive = |list: &[&str]| with_hostile(values(list, Expect::Survive), Expect::Survive);
+    let mut flags = vec![
+        Flag {
+            flag: "",
+            base: CHECK,
+            good: "node-1",
+            bad: names(),
+        },
+        Flag {
+            flag: "",
+            base: &[
+                "drain",
+                "--force",
+                "--delete-emptydir-data",
+                "--dry-run=client",
+            ],
+            good: "node-1",
+            bad: names(),
+        },
+        Flag {
+            flag: "--selector",
+            base: CHECK,
+            good: "kubernetes.io/os=linux",
+            bad: selectors(),
+        },
+        Flag {
+            flag: "--since",
+            base: CHECK,
+            good: "2h",
+            bad: durations(),
+        },
+        Flag {
+            flag: "--fail-on",
+            base: CHECK,
+            good: "critical",
+            bad: usage(&["", "panic"]),
+        },
+        Flag {
+            flag: "--ignore",
+            base: CHECK,
+            good: "",
+            bad: survive(&["", "*", &"x".repeat(5000)]),
+        },
+        Flag {
+            flag: "--grace-period",
+            base: DRAIN,
+            good: "30",
+            bad: numbers(&[]),
+        },
+        Flag {
+            flag: "--timeout",
+            base: DRAIN,
+            good: "5m",
+            bad: durations(),
+        },
+        Flag {
+            flag: "--pod-selector",
+            base: DRAIN,
+            good: "app=web",
+            bad: selectors(),
+        },
+        Flag {
+            flag: "--skip-wait-for-delete-timeout",
+            base: DRAIN,
+            good: "30",
+            bad: numbers(&["-1"]),
+        },
+        Flag {
+            flag: "--chunk-size",
+            base: DRAIN,
+            good: "100",
+            bad: numbers(&["-1"]),
+        },
+        Flag {
+            flag: "--concurrency",
+            base: DRAIN,
+            good: "2",
+            bad: numbers(&["0", "-1", "1001"]),
+        },
+        Flag {
+            flag: "--ignore-daemonsets",
+            base: DRAIN,
+            good: "true",
+            bad: usage(&["", "maybe", "yes!"]),
+        },
+        Flag {
+            flag: "--reason",
+            base: DRAIN,
+            good: "kernel upgrade",
+            bad: survive(&["", &"x".repeat(5000)]),
+        },
+        Flag {
+            flag: "--field-manager",
+            base: DRAIN,
+            good: "me",
+            bad: survive(&["", &"x".repeat(300)]),
+        },
+        Flag {
+            flag: "--dry-run",
+            base: &[
+                "drain",
+                "node-1",
+                "--force",
+                "--delete-emptydir-data",
+                "--yes",
+            ],
+            good: "client",
+            bad: usage(&["", "yes", "all"]),
+        },
+        Flag {
+            flag: "--selector",
+            base: &["cordon", "--dry-run=client"],
+            good: "kubernetes.io/hostname=node-1",
+            bad: selectors(),
+        },
+        Flag {
+            flag: "--timeout",
+            base: &["uncordon", "node-1", "--dry-run=client", "--wait-ready"],
+            good: "5s",
+            bad: durations(),
+        },
+    ];
+    // `check` is cluster-scoped: a namespace that does not exist changes nothing.
+    flags.extend(connection_flags(CHECK, Expect::Survive));
     flags
 }
 
@@ -471,6 +640,7 @@ pub fn flags(p: &Plugin) -> Vec<Flag> {
     match p.name {
         "gw-status" => gw_status_flags(),
         "gw-resize" => gw_resize_flags(),
+        "node-maintain" => node_maintain_flags(),
         other => panic!("no bad-input flags for {other}"),
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod calls;
 pub mod common;
+pub mod drain;
 pub mod front;
 pub mod input;
 pub mod plugins;
@@ -60,11 +61,13 @@ pub enum Fault {
     InterruptBeforeSend,
     /// Ctrl-C once the change was sent, while following it; then the same command again.
     InterruptAfterSend,
+    /// Evictions answered 429 (a PodDisruptionBudget) for longer than `--timeout`.
+    EvictionsRefused,
 }
 
 impl Fault {
     /// Every fault, in report order.
-    pub const ALL: [Fault; 20] = [
+    pub const ALL: [Fault; 21] = [
         Fault::Latency,
         Fault::ReadErrors,
         Fault::ReadResets,
@@ -85,6 +88,7 @@ impl Fault {
         Fault::WatchExpired,
         Fault::InterruptBeforeSend,
         Fault::InterruptAfterSend,
+        Fault::EvictionsRefused,
     ];
 
     /// Short id (`latency`, `read-5xx`), used in test names and the report.
@@ -110,6 +114,7 @@ impl Fault {
             Fault::WatchExpired => "watch-410",
             Fault::InterruptBeforeSend => "sigint-reading",
             Fault::InterruptAfterSend => "sigint-following",
+            Fault::EvictionsRefused => "429-evictions",
         }
     }
 
@@ -134,6 +139,7 @@ impl Fault {
             Fault::WatchExpired => "re-listed, exit 0",
             Fault::InterruptBeforeSend => "exit 130, nothing changed",
             Fault::InterruptAfterSend => "exit 130, summary; rerun resumes",
+            Fault::EvictionsRefused => "exit 2, PDB and pods named, stays cordoned",
         }
     }
 }
@@ -177,6 +183,7 @@ impl Case {
             Fault::WatchExpired => resize::watch_drops(p, true).await,
             Fault::InterruptBeforeSend => resize::interrupt_before_send(p).await,
             Fault::InterruptAfterSend => resize::interrupt_after_send(p).await,
+            Fault::EvictionsRefused => drain::evictions_refused(p).await,
         }
     }
 }

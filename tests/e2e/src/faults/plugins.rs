@@ -14,6 +14,10 @@ pub struct Writes {
     pub method: &'static str,
     /// A substring of the main write's path.
     pub path: &'static str,
+    /// Whether [`Plugin::state`] shows the main write landed (the change under way).
+    pub started: fn(&Value) -> bool,
+    /// Whether a rerun after Ctrl-C took the change to its end.
+    pub resumed: fn(&super::run::Run) -> bool,
     /// A run whose plan depends on the current values (a relative change), for the
     /// concurrent-change case.
     pub relative: &'static [&'static str],
@@ -42,6 +46,8 @@ pub struct Plugin {
     pub applied: fn(&Value) -> bool,
     /// The write path, for plugins that change anything.
     pub writes: Option<Writes>,
+    /// Faults only this plugin meets.
+    pub own_faults: &'static [Fault],
 }
 
 impl Plugin {
@@ -58,7 +64,12 @@ impl Plugin {
                 | Fault::InterruptBeforeSend
                 | Fault::InterruptAfterSend
         );
-        !writes || self.writes.is_some()
+        let own = matches!(fault, Fault::EvictionsRefused);
+        if own {
+            self.own_faults.contains(&fault)
+        } else {
+            !writes || self.writes.is_some()
+        }
     }
 
     /// The act run if there is one, else the read run.
@@ -80,6 +91,7 @@ pub static GW_STATUS: Plugin = Plugin {
     state: |_| Value::Null,
     applied: |_| false,
     writes: None,
+    own_faults: &[],
 };
 
 /// `kubectl gw-resize` raising the OOM-killed gateway's memory to 756Mi.
@@ -114,6 +126,8 @@ pub static GW_RESIZE: Plugin = Plugin {
     writes: Some(Writes {
         method: "PATCH",
         path: "/deployments/gateway-proxy",
+        started: |spec| proxy_memory(spec) == json!({"requests": "756Mi", "limits": "756Mi"}),
+        resumed: |run| run.json().is_some_and(|j| j["outcome"] == "completed"),
         relative: &[
             "gateway-proxy",
             "-n",
@@ -129,10 +143,72 @@ pub static GW_RESIZE: Plugin = Plugin {
         // 300Mi + 500Mi, and the untouched limit 512Mi + 500Mi.
         replanned: |spec| proxy_memory(spec) == json!({"requests": "800Mi", "limits": "1012Mi"}),
     }),
+    own_faults: &[],
+};
+
+/// The node `kubectl node-maintain` drains in the node-trouble scenario.
+pub const DRAINED_NODE: &str = "node-1";
+
+/// `kubectl node-maintain`: `check` every node, and drain node-1 of every pod but the two
+/// `checkout` replicas its PodDisruptionBudget holds (and the DaemonSet pod).
+pub static NODE_MAINTAIN: Plugin = Plugin {
+    name: "node-maintain",
+    binary: "kubectl-node_maintain",
+    scenario: "node-trouble",
+    read: &["check", "-o", "json"],
+    act: Some(&[
+        "drain",
+        DRAINED_NODE,
+        "--force",
+        "--delete-emptydir-data",
+        "--pod-selector",
+        "app!=checkout",
+        "--yes",
+        "--timeout",
+        "60s",
+        "-o",
+        "json",
+    ]),
+    state: drained_node_state,
+    applied: |state| {
+        state["unschedulable"] == true
+            && state["pods"].as_array().is_some_and(|pods| {
+                pods.iter().all(|p| {
+                    let p = p.as_str().unwrap_or_default();
+                    p.starts_with("monitoring/node-exporter") || p.starts_with("shop/checkout-")
+                })
+            })
+    },
+    writes: Some(Writes {
+        method: "PATCH",
+        path: "/api/v1/nodes/node-1",
+        started: |state| state["unschedulable"] == true,
+        resumed: |run| run.code == 0 && run.stderr.contains("drained"),
+        relative: &[
+            "drain",
+            DRAINED_NODE,
+            "--force",
+            "--delete-emptydir-data",
+            "--pod-selector",
+            "app!=checkout",
+            "--yes",
+            "--timeout",
+            "60s",
+            "-o",
+            "json",
+        ],
+        concurrent: |store| cordon_by_someone_else(store, DRAINED_NODE),
+        // The maintenance record must know the node was already cordoned by someone else
+        // (so that --uncordon-on-failure never uncordons it).
+        replanned: |state| {
+            state["unschedulable"] == true && state["record"]["wasUnschedulable"] == true
+        },
+    }),
+    own_faults: &[Fault::EvictionsRefused],
 };
 
 /// Every plugin of the matrix.
-pub static PLUGINS: [&Plugin; 2] = [&GW_STATUS, &GW_RESIZE];
+pub static PLUGINS: [&Plugin; 3] = [&GW_STATUS, &GW_RESIZE, &NODE_MAINTAIN];
 
 /// The plugin named `name`.
 pub fn plugin(name: &str) -> &'static Plugin {
@@ -189,4 +265,49 @@ fn set_proxy_memory_request(store: &Store, value: &str) {
             },
         )
         .expect("the concurrent edit of gateway-proxy");
+}
+
+/// The maintenance annotation node-maintain records on a node.
+pub const MAINTENANCE_RECORD: &str = "node-maintain.kubectl-runbook.io/maintenance";
+
+/// node-1's cordon, maintenance record and the pods still on it (not terminating), sorted.
+pub fn drained_node_state(env: &Env) -> Value {
+    let store = env.cluster.store();
+    let node = store
+        .get("nodes", None, DRAINED_NODE)
+        .unwrap_or(Value::Null);
+    let record: Value = node["metadata"]["annotations"][MAINTENANCE_RECORD]
+        .as_str()
+        .and_then(|raw| serde_json::from_str(raw).ok())
+        .unwrap_or(Value::Null);
+    let mut pods: Vec<String> = store
+        .list("pods", None)
+        .into_iter()
+        .filter(|p| p["spec"]["nodeName"] == DRAINED_NODE)
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p["metadata"]["namespace"].as_str().unwrap_or_default(),
+                p["metadata"]["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    pods.sort();
+    json!({
+        "unschedulable": node["spec"]["unschedulable"] == true,
+        "record": record,
+        "pods": pods,
+    })
+}
+
+/// Another admin cordons `node` (no maintenance record) just before node-maintain does.
+fn cordon_by_someone_else(store: &Store, node: &str) {
+    store
+        .modify("nodes", None, node, false, |current| {
+            let mut next = current.clone();
+            next["spec"]["unschedulable"] = json!(true);
+            Ok(next)
+        })
+        .expect("the concurrent cordon");
 }
