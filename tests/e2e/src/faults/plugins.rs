@@ -18,6 +18,8 @@ pub struct Writes {
     pub started: fn(&Value) -> bool,
     /// Whether a rerun after Ctrl-C took the change to its end.
     pub resumed: fn(&super::run::Run) -> bool,
+    /// The part of [`Plugin::state`] the main write sets, which a rerun must keep as it is.
+    pub kept: fn(&Value) -> Value,
     /// A run whose plan depends on the current values (a relative change), for the
     /// concurrent-change case.
     pub relative: &'static [&'static str],
@@ -128,6 +130,7 @@ pub static GW_RESIZE: Plugin = Plugin {
         path: "/deployments/gateway-proxy",
         started: |spec| proxy_memory(spec) == json!({"requests": "756Mi", "limits": "756Mi"}),
         resumed: |run| run.json().is_some_and(|j| j["outcome"] == "completed"),
+        kept: Value::clone,
         relative: &[
             "gateway-proxy",
             "-n",
@@ -184,6 +187,7 @@ pub static NODE_MAINTAIN: Plugin = Plugin {
         path: "/api/v1/nodes/node-1",
         started: |state| state["unschedulable"] == true,
         resumed: |run| run.code == 0 && run.stderr.contains("drained"),
+        kept: |state| json!({"unschedulable": state["unschedulable"], "record": state["record"]}),
         relative: &[
             "drain",
             DRAINED_NODE,
