@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
+use runbook::completion::CompletionCommand;
 use runbook::flags::{ConnectArgs, OutputArgs, ReportArgs, ScopeArgs, parse_duration};
 
 use crate::fetch::Scope;
@@ -27,6 +28,11 @@ Examples:
   # In CI: fail on critical findings only, as JSON
   kubectl svc-check -A --fail-on critical -o json
 
+  # Let `kubectl svc-check <TAB>` complete Service names and namespaces (kubectl 1.26+)
+  kubectl svc-check completion --install
+
+A Service named \"completion\" is reached as svc/completion (the bare word is the subcommand).
+
 Exit codes: 0 no problem, 1 warnings, 2 critical findings, 3 could not check, 64 usage error.";
 
 /// `kubectl svc-check`.
@@ -36,7 +42,9 @@ Exit codes: 0 no problem, 1 warnings, 2 critical findings, 3 could not check, 64
     bin_name = "kubectl svc-check",
     version = runbook::cli::LONG_VERSION,
     about = "Why a Service hangs, refuses connections or does not balance: selector, endpoints, ports, readiness, type-specific checks",
-    after_help = EXAMPLES
+    after_help = EXAMPLES,
+    disable_help_subcommand = true,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     /// The Service to check (`NAME` or `service/NAME`); without it, every Service of the
@@ -58,6 +66,8 @@ pub struct Cli {
     /// How long --probe waits for each port.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_probe_timeout, requires = "probe")]
     pub probe_timeout: Duration,
+    #[command(subcommand)]
+    pub command: Option<CompletionCommand>,
 }
 
 fn parse_probe_timeout(s: &str) -> Result<Duration, String> {
@@ -174,6 +184,14 @@ mod tests {
             parse(&["-A"]).wanted().unwrap().scope("a"),
             Scope::AllNamespaces
         );
+    }
+
+    #[test]
+    fn completion_is_a_subcommand_only_as_the_first_word() {
+        assert!(parse(&["completion", "bash"]).command.is_some());
+        let cli = parse(&["svc/completion"]);
+        assert_eq!(cli.service_name().unwrap().as_deref(), Some("completion"));
+        assert!(Cli::try_parse_from(["svc-check", "web", "completion"]).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod checks;
 pub mod cli;
+pub mod complete;
 pub mod fetch;
 pub mod index;
 pub mod print;
@@ -15,6 +16,7 @@ pub mod report;
 
 use std::io::Write;
 
+use runbook::completion::{self, CompletionCommand};
 use runbook::findings::exit_code_for;
 use runbook::output::Style;
 use runbook::{Error, Result};
@@ -24,8 +26,14 @@ use crate::index::Index;
 use crate::print::PrintOptions;
 use crate::report::Report;
 
+pub use complete::complete;
+
 /// Runs the command; returns the exit code (0 ok, 1 warnings, 2 critical).
 pub async fn run(cli: Cli) -> Result<u8> {
+    if let Some(CompletionCommand::Completion(args)) = &cli.command {
+        let mut out = std::io::stdout().lock();
+        return completion::setup::run(<Cli as clap::CommandFactory>::command(), args, &mut out);
+    }
     let wanted = cli.wanted().map_err(Error::Usage)?;
     let conn = runbook::client::connect(&cli.connect).await?;
     let scope = wanted.scope(&conn.namespace);

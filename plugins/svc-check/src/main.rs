@@ -1,3 +1,8 @@
+use kubectl_svc_check::cli::Cli;
+
 fn main() -> std::process::ExitCode {
-    runbook::cli::main::<kubectl_svc_check::cli::Cli, _, _>(kubectl_svc_check::run)
+    if let Some(code) = runbook::completion::serve::<Cli, _>(kubectl_svc_check::complete) {
+        return code;
+    }
+    runbook::cli::main::<Cli, _, _>(kubectl_svc_check::run)
 }

@@ -60,3 +60,25 @@ fn missing_kubeconfig_is_one_line_exit_3() {
         "{err}"
     );
 }
+
+#[test]
+fn hidden_complete_answers_without_a_cluster_and_completion_prints_scripts() {
+    let out = svc_check()
+        .args([
+            "__complete",
+            "--kubeconfig",
+            "/nonexistent",
+            "--fail-on",
+            "",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("warning\t"), "{text}");
+    assert!(text.ends_with("\n:4\n"), "{text}");
+    let out = svc_check().args(["completion", "zsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("#compdef kubectl-svc_check"));
+}

@@ -1,5 +1,6 @@
-//! `ResourceEdit::from_str` on arbitrary strings, then applied to a few current values: never
-//! panics (errors are fine).
+//! `ResourceEdit::from_str` on arbitrary strings: never panics; what parses prints back to a
+//! string that parses to the same edit, and applies to a few current values without panicking
+//! (errors are fine).
 #![no_main]
 
 use std::str::FromStr;
@@ -13,6 +14,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(edit) = ResourceEdit::from_str(text) {
+        let printed = edit.to_string();
+        let again = ResourceEdit::from_str(&printed)
+            .unwrap_or_else(|e| panic!("{text:?} printed as {printed:?}, which does not parse: {e}"));
+        assert_eq!(again, edit, "{text:?} → {printed:?}");
         for current in ["0", "1", "250m", "512Mi", "8Ei", "1e-9"] {
             let current = Quantity::from_str(current).ok();
             for resource in ["memory", "cpu", "ephemeral-storage"] {

@@ -190,3 +190,28 @@ async fn node_maintain_completes_commands_and_live_node_names() {
         "typed nodes are left out"
     );
 }
+
+#[tokio::test]
+async fn svc_check_completes_live_service_names() {
+    let env = Env::start("service-faults").await;
+    let helpers = install_helper(&env, "kubectl-svc_check").await;
+    let (values, directive) =
+        kubectl_complete(&env, &helpers, &["svc-check", "-n", "shop", ""]).await;
+    for want in [
+        "completion",
+        "payment",
+        "inventory",
+        "storefront",
+        "legacy-db",
+    ] {
+        assert!(has(&values, want), "{want} missing from {values:?}");
+    }
+    assert_eq!(directive, 4);
+    let (values, _) =
+        kubectl_complete(&env, &helpers, &["svc-check", "-n", "shop", "svc/web-"]).await;
+    assert_eq!(values, ["svc/web-a", "svc/web-b"]);
+    let (values, _) = kubectl_complete(&env, &helpers, &["svc-check", "-A", ""]).await;
+    assert!(values.is_empty(), "-A takes no SERVICE: {values:?}");
+    let (values, _) = kubectl_complete(&env, &helpers, &["svc-check", "--ignore", "svc.no-"]).await;
+    assert!(has(&values, "svc.no-pods"), "{values:?}");
+}

@@ -635,12 +635,64 @@ fn node_maintain_flags() -> Vec<Flag> {
     flags
 }
 
+/// svc-check's flags.
+fn svc_check_flags() -> Vec<Flag> {
+    const BASE: &[&str] = &["--namespace=shop"];
+    const PROBE: &[&str] = &["payment", "--namespace=shop", "--probe"];
+    let usage = |list: &[&str]| with_hostile(values(list, Expect::Usage), Expect::Usage);
+    let survive = |list: &[&str]| with_hostile(values(list, Expect::Survive), Expect::Survive);
+    let mut flags = vec![
+        Flag {
+            flag: "",
+            base: BASE,
+            good: "payment",
+            bad: names(),
+        },
+        Flag {
+            flag: "--selector",
+            base: BASE,
+            good: "app=payment",
+            bad: selectors(),
+        },
+        Flag {
+            flag: "--probe-timeout",
+            base: PROBE,
+            good: "2s",
+            bad: durations(),
+        },
+        Flag {
+            flag: "--fail-on",
+            base: BASE,
+            good: "critical",
+            bad: usage(&["", "panic"]),
+        },
+        Flag {
+            flag: "--ignore",
+            base: BASE,
+            good: "",
+            bad: survive(&["", "*", &"x".repeat(5000)]),
+        },
+    ];
+    flags.extend(
+        connection_flags(&[], Expect::UsageOrNotFound)
+            .into_iter()
+            .map(|mut f| {
+                if f.flag != "--namespace" {
+                    f.base = BASE;
+                }
+                f
+            }),
+    );
+    flags
+}
+
 /// The flags of `p` that take a value.
 pub fn flags(p: &Plugin) -> Vec<Flag> {
     match p.name {
         "gw-status" => gw_status_flags(),
         "gw-resize" => gw_resize_flags(),
         "node-maintain" => node_maintain_flags(),
+        "svc-check" => svc_check_flags(),
         other => panic!("no bad-input flags for {other}"),
     }
 }

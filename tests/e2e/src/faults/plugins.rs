@@ -211,8 +211,21 @@ pub static NODE_MAINTAIN: Plugin = Plugin {
     own_faults: &[Fault::EvictionsRefused],
 };
 
+/// `kubectl svc-check` on the Services of runbooks 003 and 004 in namespace shop.
+pub static SVC_CHECK: Plugin = Plugin {
+    name: "svc-check",
+    binary: "kubectl-svc_check",
+    scenario: "service-faults",
+    read: &["-n", "shop", "-o", "json"],
+    act: None,
+    state: |_| Value::Null,
+    applied: |_| false,
+    writes: None,
+    own_faults: &[],
+};
+
 /// Every plugin of the matrix.
-pub static PLUGINS: [&Plugin; 3] = [&GW_STATUS, &GW_RESIZE, &NODE_MAINTAIN];
+pub static PLUGINS: [&Plugin; 4] = [&GW_STATUS, &GW_RESIZE, &NODE_MAINTAIN, &SVC_CHECK];
 
 /// The plugin named `name`.
 pub fn plugin(name: &str) -> &'static Plugin {
