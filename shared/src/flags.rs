@@ -143,7 +143,7 @@ pub struct ScopeArgs {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// Label selector to filter on, as kubectl (`app=gw,tier!=db`).
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = crate::selector::parse_label_selector)]
     pub selector: Option<String>,
 }
 

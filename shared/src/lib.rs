@@ -17,6 +17,7 @@ pub mod prompt;
 pub mod quantity;
 pub mod resize_edit;
 pub mod rollout;
+pub mod selector;
 pub mod time;
 pub mod workload;
 

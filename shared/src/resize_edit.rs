@@ -68,6 +68,9 @@ impl From<EditError> for crate::error::Error {
     }
 }
 
+/// Kubernetes caps a `BinarySI` quantity at 2^63-1 units; no edit may plan a larger value.
+const MAX_NANOS: i128 = i64::MAX as i128 * 1_000_000_000;
+
 const RESOURCE_FORMS: &str = "use 2Gi, +500Mi, -250m, x1.5 or 150%";
 const REPLICA_FORMS: &str = "use 5, +2 or -1";
 
@@ -92,7 +95,13 @@ impl FromStr for ResourceEdit {
             return parse_factor(factor, input).map(ResourceEdit::Scale);
         }
         if let Some(percent) = s.strip_suffix('%') {
-            return parse_percent(percent, input).map(ResourceEdit::Scale);
+            let factor = parse_percent(percent, input)?;
+            // Printed back as `x<factor>`, which must read as the same factor: a percentage
+            // finer than a factor can be written (18 digits) is refused, not rounded.
+            if factor.to_string().parse::<Factor>() != Ok(factor) {
+                return Err(bad(TOO_PRECISE));
+            }
+            return Ok(ResourceEdit::Scale(factor));
         }
         let (sign, rest) = match s.as_bytes()[0] {
             b'+' | b'-' => (Some(s.as_bytes()[0]), &s[1..]),
@@ -152,29 +161,26 @@ fn parse_percent(text: &str, input: &str) -> Result<Factor, EditError> {
         return Ok(percent);
     }
     let change = digits.parse::<Factor>().map_err(|_| bad())?;
-    let total = percent_sum(&change, sign).ok_or_else(|| {
-        invalid(
-            "resource edit",
-            input,
-            "the change leaves nothing: the result must be above zero",
-        )
-    })?;
-    Ok(total)
+    percent_sum(&change, sign).map_err(|reason| invalid("resource edit", input, reason))
 }
 
+const TOO_PRECISE: &str = "too precise: a percentage may make a factor of at most 18 digits";
+
 /// `(100 + sign * p) / 100` for a percentage `p`, if positive.
-fn percent_sum(p: &Factor, sign: i32) -> Option<Factor> {
+fn percent_sum(p: &Factor, sign: i32) -> Result<Factor, &'static str> {
     let (numer, denom) = p.ratio();
-    let hundred = denom.checked_mul(100)?;
+    let hundred = denom.checked_mul(100).ok_or(TOO_PRECISE)?;
     let numer = if sign > 0 {
-        hundred.checked_add(numer)?
+        hundred.checked_add(numer).ok_or(TOO_PRECISE)?
     } else {
-        hundred.checked_sub(numer)?
+        hundred - numer
     };
     if numer <= 0 {
-        return None;
+        return Err("the change leaves nothing: the result must be above zero");
     }
-    Factor::new(u64::try_from(numer).ok()?, u64::try_from(hundred).ok()?)
+    let numer = u64::try_from(numer).map_err(|_| TOO_PRECISE)?;
+    let hundred = u64::try_from(hundred).map_err(|_| TOO_PRECISE)?;
+    Factor::new(numer, hundred).ok_or(TOO_PRECISE)
 }
 
 impl fmt::Display for ResourceEdit {
@@ -221,6 +227,9 @@ impl ResourceEdit {
                 cur.checked_scale(factor, resolution).ok_or_else(overflow)?
             }
         };
+        if result.nanos() > MAX_NANOS {
+            return Err(overflow());
+        }
         if !result.is_positive() {
             return Err(EditError::NotPositive {
                 resource: resource.to_string(),
@@ -393,6 +402,30 @@ mod tests {
             big_edit.apply(Some(&huge), "memory"),
             Err(EditError::Overflow { .. })
         ));
+    }
+
+    #[test]
+    fn percentages_print_back_or_are_refused() {
+        for text in ["150%", "+20%", "-10%", "0.5%", "+0.000000000000001%"] {
+            let e = edit(text);
+            assert_eq!(e.to_string().parse::<ResourceEdit>(), Ok(e), "{text}");
+        }
+        for bad in [".00000000000000001%", "+0.000000000000000001%"] {
+            let err = bad.parse::<ResourceEdit>().unwrap_err().to_string();
+            assert!(err.contains("too precise"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn results_above_the_binary_cap_are_too_large() {
+        let err = applied("+99999999999999999999Ei", Some("8Ei"), "memory").unwrap_err();
+        assert!(matches!(err, EditError::Overflow { .. }), "{err}");
+        assert!(applied("+1", Some("8Ei"), "memory").is_err());
+        assert!(applied("x2", Some("5Ei"), "memory").is_err());
+        assert_eq!(
+            applied("99999999999999999999999999Ei", None, "memory").unwrap(),
+            q("99999999999999999999999999Ei").to_string()
+        );
     }
 
     #[test]

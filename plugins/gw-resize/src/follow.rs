@@ -23,6 +23,9 @@ pub struct Applied {
     pub plan: Plan,
     /// The template after the patch (`None` when only replicas changed).
     pub template: Option<PodTemplateSpec>,
+    /// True when nothing was sent and this run follows a rollout still under way (a rerun
+    /// after Ctrl-C, or someone else's change).
+    pub resumed: bool,
 }
 
 /// How to look at a rollout that continues without us.
@@ -114,7 +117,7 @@ pub async fn follow_and_rollback(
         .findings
         .iter()
         .any(|f| matches!(f.check.as_str(), "resize.paused" | "resize.on-delete"));
-    if !(plan.changes_template() || plan.changes_replicas()) {
+    if !(applied.resumed || plan.changes_template() || plan.changes_replicas()) {
         return Ok(runbook::exit::OK);
     }
     if stalled && !plan.changes_replicas() {

@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use k8s_openapi::api::autoscaling::v1::Scale;
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::Client;
 use runbook::cli::Interrupt;
 use runbook::exit::FailOn;
@@ -58,6 +59,8 @@ enum Stop {
     Early(Box<Report>, u8),
     /// Sent (or sent as a server dry run).
     Sent(Box<Planned>),
+    /// Nothing to send, but the workload's rollout is still under way: follow it.
+    Resume(Box<Report>, Option<PodTemplateSpec>),
 }
 
 impl<'a> Session<'a> {
@@ -83,6 +86,7 @@ impl<'a> Session<'a> {
                 self.finish(&report)?;
                 return Ok(code);
             }
+            Stop::Resume(report, template) => return self.resume(*report, template).await,
             Stop::Sent(p) => *p,
         };
         let mut report = Report {
@@ -108,6 +112,7 @@ impl<'a> Session<'a> {
         let applied = Applied {
             plan: planned.plan,
             template: planned.template.and_then(|w| w.template().cloned()),
+            resumed: false,
         };
         if self.table() {
             writeln!(self.out)?;
@@ -123,6 +128,30 @@ impl<'a> Session<'a> {
         if interrupt.as_ref().is_some_and(Interrupt::is_set) {
             return Err(follow::interrupted_after_apply(&applied.plan));
         }
+        let code = follow::follow_and_rollback(
+            &self.client,
+            self.cli,
+            &applied,
+            interrupt,
+            &mut report,
+            self.out,
+            self.style,
+        )
+        .await?;
+        self.finish(&report)?;
+        Ok(code)
+    }
+
+    /// Follows a rollout still under way when the plan changes nothing (a rerun after
+    /// Ctrl-C): to its end, with `--no-wait`, `--timeout` and `--rollback` as for a change.
+    async fn resume(mut self, report: Report, template: Option<PodTemplateSpec>) -> Result<u8> {
+        let mut report = report;
+        let applied = Applied {
+            plan: report.plan.clone(),
+            template,
+            resumed: true,
+        };
+        let interrupt = Some(Interrupt::take());
         let code = follow::follow_and_rollback(
             &self.client,
             self.cli,
@@ -219,6 +248,21 @@ impl<'a> Session<'a> {
                 }
             }
             if plan.is_noop() && template.is_none() {
+                if dry_run == DryRun::None
+                    && let Some(why) = workload.rollout_to_resume()
+                {
+                    let revision = workload
+                        .revision()
+                        .map(|r| format!(" of revision {r}"))
+                        .unwrap_or_default();
+                    eprintln!(
+                        "Nothing to change; a rollout{revision} of {} is still in progress ({why}): following it",
+                        plan.reference()
+                    );
+                    let current = workload.template().cloned();
+                    let report = self.early(plan, findings, attempts, Outcome::Applied);
+                    return Ok(Stop::Resume(Box::new(report), current));
+                }
                 let report = self.early(plan, findings, attempts, Outcome::Unchanged);
                 return Ok(Stop::Early(Box::new(report), runbook::exit::OK));
             }

@@ -34,6 +34,11 @@ pub trait WorkloadExt {
     /// Why a rollout is still under way, as `kubectl rollout status` would say it; `None`
     /// when the last rollout finished.
     fn rollout_in_progress(&self) -> Option<String>;
+    /// Why a rollout that a rerun should follow is still under way: as
+    /// [`WorkloadExt::rollout_in_progress`], without a rollout that already failed on its
+    /// progress deadline, and with new pods not yet available while the controller still
+    /// reports the rollout as progressing.
+    fn rollout_to_resume(&self) -> Option<String>;
 }
 
 impl WorkloadExt for Workload {
@@ -120,6 +125,42 @@ impl WorkloadExt for Workload {
             Workload::StatefulSet(s) => statefulset_progress(s),
         }
     }
+
+    fn rollout_to_resume(&self) -> Option<String> {
+        match self {
+            Workload::Deployment(d) => deployment_to_resume(d),
+            Workload::StatefulSet(s) => {
+                if self.updates_on_delete() {
+                    None
+                } else {
+                    statefulset_progress(s)
+                }
+            }
+        }
+    }
+}
+
+/// [`deployment_progress`] for a rerun: a rollout past its deadline has ended (failed);
+/// updated pods not yet available count while the Progressing condition says
+/// `ReplicaSetUpdated` (the controller has not declared the new ReplicaSet available).
+fn deployment_to_resume(d: &Deployment) -> Option<String> {
+    let status = d.status.as_ref()?;
+    let progressing = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Progressing");
+    if progressing.is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded")) {
+        return None;
+    }
+    if let Some(why) = deployment_progress(d) {
+        return Some(why);
+    }
+    let updated = status.updated_replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+    let rolling = progressing.is_some_and(|c| c.reason.as_deref() == Some("ReplicaSetUpdated"));
+    (rolling && available < updated)
+        .then(|| format!("{available} of {updated} updated replicas are available"))
 }
 
 /// kubectl's `DeploymentStatusViewer`, minus its last rule (available < updated): pods that

@@ -11,7 +11,7 @@ use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
 };
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Event, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{ApiResource, DynamicObject, ListParams, LogParams};
@@ -321,20 +321,81 @@ async fn fetch_gateway_api(client: &Client) -> Result<Availability<GatewayApiObj
     let classes = api_resource(GATEWAY_GROUP, "v1", "GatewayClass", "gatewayclasses");
     let gateways = api_resource(GATEWAY_GROUP, "v1", "Gateway", "gateways");
     let routes = api_resource(GATEWAY_GROUP, "v1", "HTTPRoute", "httproutes");
+    // Each list keeps its own name, so a refusal names the resource actually refused.
+    let named = |plural: &'static str| move |e: kube::Error| (e, plural);
     let result = tokio::try_join!(
-        list_dynamic::<GatewayClass>(client, &classes, None),
-        list_dynamic::<Gateway>(client, &gateways, None),
-        list_dynamic::<HttpRoute>(client, &routes, None),
-    )
-    .map(|(classes, gateways, routes)| GatewayApiObjects {
-        classes,
-        gateways,
-        routes,
-    });
-    optional(
-        result,
-        &Op::new("list", "gatewayclasses.gateway.networking.k8s.io"),
-    )
+        async {
+            list_dynamic::<GatewayClass>(client, &classes, None)
+                .await
+                .map_err(named("gatewayclasses.gateway.networking.k8s.io"))
+        },
+        async {
+            list_dynamic::<Gateway>(client, &gateways, None)
+                .await
+                .map_err(named("gateways.gateway.networking.k8s.io"))
+        },
+        async {
+            list_dynamic::<HttpRoute>(client, &routes, None)
+                .await
+                .map_err(named("httproutes.gateway.networking.k8s.io"))
+        },
+    );
+    match result {
+        Ok((classes, gateways, routes)) => Ok(Availability::Served(GatewayApiObjects {
+            classes,
+            gateways,
+            routes,
+        })),
+        Err((e, resource)) => optional(Err(e), &Op::new("list", resource)),
+    }
+}
+
+/// Whether the namespace given with `-n` exists: `Some(false)` only on 404. A refused or
+/// failed read is a `note:` on stderr and `None` (the lists decide then).
+pub async fn namespace_exists(client: &Client, namespace: Option<&str>) -> Option<bool> {
+    let ns = namespace?;
+    match Api::<Namespace>::all(client.clone()).get_opt(ns).await {
+        Ok(found) => Some(found.is_some()),
+        Err(kube::Error::Api(s)) if s.code == 403 => {
+            eprintln!(
+                "note: report incomplete: forbidden: cannot get namespaces {ns:?}: 403 Forbidden"
+            );
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// One `note:` line per optional read the server refused (403): the report is incomplete
+/// there, and the line names the verb and resource to ask access for.
+pub fn incomplete_notes(f: &Fetched) -> Vec<String> {
+    [
+        match &f.validating_webhooks {
+            Availability::Unavailable(r) => Some(r),
+            Availability::Served(_) => None,
+        },
+        match &f.mutating_webhooks {
+            Availability::Unavailable(r) => Some(r),
+            Availability::Served(_) => None,
+        },
+        match &f.gateway_api {
+            Availability::Unavailable(r) => Some(r),
+            Availability::Served(_) => None,
+        },
+        match &f.pod_metrics {
+            Availability::Unavailable(r) => Some(r),
+            Availability::Served(_) => None,
+        },
+        match &f.node_metrics {
+            Availability::Unavailable(r) => Some(r),
+            Availability::Served(_) => None,
+        },
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|r| r.contains("403"))
+    .map(|r| format!("note: report incomplete: forbidden: cannot {r}"))
+    .collect()
 }
 
 /// Pod metrics of every namespace: one request, and it names the busy neighbours of a

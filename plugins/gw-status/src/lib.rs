@@ -79,7 +79,19 @@ pub async fn inspect(
     user: &[Profile],
     default_namespace: &str,
 ) -> Result<Report> {
-    let deployments = fetch::list_deployments(client).await?;
+    let namespace = cli.connect.namespace.as_deref();
+    let (deployments, namespace_found) = tokio::join!(
+        fetch::list_deployments(client),
+        fetch::namespace_exists(client, namespace)
+    );
+    let deployments = deployments?;
+    if let (Some(ns), Some(false)) = (namespace, namespace_found) {
+        let known: std::collections::BTreeSet<&str> = deployments
+            .iter()
+            .filter_map(|d| d.metadata.namespace.as_deref())
+            .collect();
+        return Err(Error::not_found("namespace", ns, None, known));
+    }
     let plan = discover::plan(
         target,
         user,
@@ -91,6 +103,9 @@ pub async fn inspect(
         eprintln!("{note}");
     }
     let mut fetched = fetch::fetch(client, &plan.namespaces(), deployments).await?;
+    for note in fetch::incomplete_notes(&fetched) {
+        eprintln!("{note}");
+    }
     add_logs_and_probes(client, cli, &plan, &mut fetched).await;
     Ok(evaluate(&plan, &fetched, &cli.report.ignore))
 }

@@ -48,12 +48,55 @@ pub fn resolve_target(arg: Option<&str>, user: &[Profile]) -> Result<Target> {
     if name.is_empty() {
         return Err(Error::usage(format!("missing Deployment name in {arg:?}")));
     }
+    if !is_dns1123_subdomain(name) {
+        return Err(Error::usage(format!(
+            "invalid Deployment name {arg:?}: a name is lowercase letters, digits, '-' and '.' \
+             (DNS-1123 subdomain, at most 253 characters), starting and ending with a letter or digit"
+        )));
+    }
     Ok(Target::Deployment(name.to_string()))
+}
+
+/// Whether `name` is a valid Kubernetes object name (DNS-1123 subdomain).
+fn is_dns1123_subdomain(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && label.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && label.ends_with(|c: char| c.is_ascii_alphanumeric())
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+
+    #[test]
+    fn malformed_names_are_usage_errors() {
+        for bad in [
+            "UPPER",
+            "a b",
+            "a?b=c",
+            "..",
+            ".",
+            "-",
+            "\u{1f4a5}",
+            "deploy/UPPER",
+            "a/b/c",
+        ] {
+            let err = resolve_target(Some(bad), &[]).unwrap_err();
+            assert_eq!(err.exit_code(), runbook::exit::USAGE, "{bad}");
+        }
+        assert!(resolve_target(Some(&"x".repeat(300)), &[]).is_err());
+        for good in ["edge-proxy", "deploy/edge-proxy", "a.b-c", "x1"] {
+            assert!(resolve_target(Some(good), &[]).is_ok(), "{good}");
+        }
+    }
 
     use super::*;
     use runbook::profiles::parse_profiles;

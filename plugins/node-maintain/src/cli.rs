@@ -5,6 +5,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use runbook::completion::CompletionArgs;
 use runbook::flags::{ConnectArgs, DryRun, OutputArgs, ReportArgs, parse_duration};
+use runbook::selector::parse_label_selector;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -75,10 +76,11 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// Nodes to check (default: every node).
-    #[arg(value_name = "NODE")]
+    #[arg(value_name = "NODE", value_parser = parse_node_name)]
     pub nodes: Vec<String>,
     /// Only nodes with these labels (`node-role.kubernetes.io/worker`, `zone=a`).
-    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes")]
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes",
+          value_parser = parse_label_selector)]
     pub selector: Option<String>,
     /// How far back node events count as recent.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
@@ -112,7 +114,7 @@ pub struct DrainFlags {
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Only drain pods matching this label selector.
-    #[arg(long, value_name = "SELECTOR")]
+    #[arg(long, value_name = "SELECTOR", value_parser = parse_label_selector)]
     pub pod_selector: Option<String>,
     /// Delete pods instead of evicting them: bypasses PodDisruptionBudgets.
     #[arg(long)]
@@ -154,7 +156,7 @@ pub struct ChangeArgs {
 #[derive(Args, Debug)]
 pub struct DrainArgs {
     /// The node to drain.
-    #[arg(value_name = "NODE")]
+    #[arg(value_name = "NODE", value_parser = parse_node_name)]
     pub node: String,
     /// Drain behaviour.
     #[command(flatten)]
@@ -171,7 +173,7 @@ pub struct DrainArgs {
 #[derive(Args, Debug)]
 pub struct RemoveArgs {
     /// The node to drain and delete.
-    #[arg(value_name = "NODE")]
+    #[arg(value_name = "NODE", value_parser = parse_node_name)]
     pub node: String,
     /// Drain behaviour.
     #[command(flatten)]
@@ -200,10 +202,11 @@ pub struct MarkArgs {
 #[derive(Args, Debug)]
 pub struct CordonArgs {
     /// Nodes to cordon.
-    #[arg(value_name = "NODE", required_unless_present = "selector")]
+    #[arg(value_name = "NODE", required_unless_present = "selector", value_parser = parse_node_name)]
     pub nodes: Vec<String>,
     /// Cordon every node with these labels.
-    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes")]
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes",
+          value_parser = parse_label_selector)]
     pub selector: Option<String>,
     /// Why (recorded on the node, shown by `check`).
     #[arg(long, value_name = "TEXT")]
@@ -217,10 +220,11 @@ pub struct CordonArgs {
 #[derive(Args, Debug)]
 pub struct UncordonArgs {
     /// Nodes to uncordon.
-    #[arg(value_name = "NODE", required_unless_present = "selector")]
+    #[arg(value_name = "NODE", required_unless_present = "selector", value_parser = parse_node_name)]
     pub nodes: Vec<String>,
     /// Uncordon every node with these labels.
-    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes")]
+    #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "nodes",
+          value_parser = parse_label_selector)]
     pub selector: Option<String>,
     /// Wait (by watch) for each node to be Ready before uncordoning it.
     #[arg(long)]
@@ -233,6 +237,36 @@ pub struct UncordonArgs {
     pub mark: MarkArgs,
 }
 
+/// Checks a node name as the API server would (a DNS-1123 subdomain: at most 253 lowercase
+/// letters, digits, '-' and '.', each dot-separated part starting and ending alphanumeric),
+/// before it is put in a request path.
+pub fn parse_node_name(s: &str) -> Result<String, String> {
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !p.starts_with('-')
+            && !p.ends_with('-')
+    };
+    if s.is_empty() {
+        return Err("a node name must not be empty".into());
+    }
+    if s.len() > 253 {
+        return Err(format!(
+            "invalid node name ({} characters): at most 253 are allowed",
+            s.chars().count()
+        ));
+    }
+    if !s.split('.').all(part_ok) {
+        let shown: String = s.chars().take(80).collect();
+        return Err(format!(
+            "invalid node name {shown:?}: a node name is a DNS-1123 subdomain (lowercase letters, \
+             digits, '-' and '.', starting and ending with a letter or digit)"
+        ));
+    }
+    Ok(s.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +275,29 @@ mod tests {
         let mut full = vec!["kubectl-node_maintain"];
         full.extend_from_slice(args);
         Cli::try_parse_from(full).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn node_names_and_selectors_are_checked_before_any_request() {
+        for good in ["node-1", "ip-10-0-0-1.ec2.internal", "a"] {
+            assert_eq!(parse_node_name(good).as_deref(), Ok(good));
+        }
+        let long = "x".repeat(254);
+        for bad in [
+            "", "/", "a?b=c", "UPPER", ".", "..", "-", "a b", "a/b", &long,
+        ] {
+            assert!(parse_node_name(bad).is_err(), "{bad:?}");
+        }
+        for args in [
+            &["drain", "a?b=c"][..],
+            &["drain", ""],
+            &["drain", "node-1", "--pod-selector", "a=b,("],
+            &["cordon", "-l", "!!="],
+        ] {
+            let mut full = vec!["kubectl-node_maintain"];
+            full.extend_from_slice(args);
+            assert!(Cli::try_parse_from(full).is_err(), "{args:?}");
+        }
     }
 
     fn drain(args: &[&str]) -> DrainArgs {

@@ -19,26 +19,48 @@ use crate::maintenance::{
     MaintenanceRecord, cordon_patch, is_unschedulable, new_record, record_of, uncordon_patch,
 };
 
-/// Cordons `node` with a maintenance record (`None` when it already carries ours, as on a
-/// resumed drain). Client dry runs change nothing.
+/// How many times a cordon whose precondition failed (409) is re-planned and sent again.
+const CORDON_ATTEMPTS: usize = 5;
+
+/// Cordons `node` with the maintenance record `plan` computes from it (`None` when it already
+/// carries ours, as on a resumed drain). The patch carries the node's resourceVersion: when
+/// someone changed the node meanwhile (409) it is read again, the record re-planned from the
+/// fresh node, and sent again, a bounded number of times: another change is never
+/// overwritten. Returns the node the successful cordon was planned from and its record.
+/// Client dry runs change nothing.
 pub async fn cordon_node(
     client: &Client,
     node: &Node,
-    record: Option<&MaintenanceRecord>,
+    plan: impl Fn(&Node) -> Option<MaintenanceRecord>,
     mark: &MarkArgs,
-) -> Result<()> {
-    let name = node.metadata.name.as_deref().unwrap_or_default();
-    if mark.dry_run != DryRun::Client {
-        patch_node(
-            client,
-            name,
-            &cordon_patch(record),
-            mark.dry_run,
-            &mark.field_manager,
-        )
-        .await?;
+) -> Result<(Node, Option<MaintenanceRecord>)> {
+    let name = node.metadata.name.clone().unwrap_or_default();
+    let mut current = node.clone();
+    let mut record = plan(&current);
+    if mark.dry_run == DryRun::Client {
+        return Ok((current, record));
     }
-    Ok(())
+    let mut attempt = 1;
+    loop {
+        let mut patch = cordon_patch(record.as_ref());
+        if let Some(rv) = current.metadata.resource_version.as_deref() {
+            patch["metadata"]["resourceVersion"] = rv.into();
+        }
+        match patch_node(client, &name, &patch, mark.dry_run, &mark.field_manager).await {
+            Ok(_) => return Ok((current, record)),
+            Err(Error::Conflict(msg)) => {
+                if attempt >= CORDON_ATTEMPTS {
+                    return Err(Error::Conflict(format!(
+                        "node/{name} kept changing while being cordoned ({attempt} attempts): {msg}"
+                    )));
+                }
+                attempt += 1;
+                current = fetch::get_node(client, &name).await?;
+                record = plan(&current);
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Uncordons `node` and clears the record.
@@ -75,8 +97,8 @@ pub async fn run_cordon(connect: &ConnectArgs, args: CordonArgs) -> Result<u8> {
             }
             _ => {}
         }
-        let record = new_record(node, &who, args.reason.as_deref(), "cordon", now);
-        cordon_node(&conn.client, node, record.as_ref(), &args.mark).await?;
+        let plan = |n: &Node| new_record(n, &who, args.reason.as_deref(), "cordon", now);
+        cordon_node(&conn.client, node, plan, &args.mark).await?;
         println!("node/{name} cordoned{}", dry_run_suffix(args.mark.dry_run));
     }
     Ok(exit::OK)

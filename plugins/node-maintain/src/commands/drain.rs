@@ -168,14 +168,11 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
         });
     }
     let now = Timestamp::now();
-    let record = new_record(
-        &snap.node,
-        &who_am_i(client).await,
-        flags.reason.as_deref(),
-        req.command,
-        now,
-    );
-    if record.is_none()
+    let who = who_am_i(client).await;
+    let plan_record = |n: &k8s_openapi::api::core::v1::Node| {
+        new_record(n, &who, flags.reason.as_deref(), req.command, now)
+    };
+    if plan_record(&snap.node).is_none()
         && let Some(Ok(r)) = record_of(&snap.node)
     {
         eprintln!("Resuming the maintenance {}.", r.describe(now));
@@ -184,7 +181,9 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
         dry_run: req.change.dry_run,
         field_manager: req.change.field_manager.clone(),
     };
-    cordon_node(client, &snap.node, record.as_ref(), &mark).await?;
+    // The node as it was when the cordon went through: a concurrent cordon makes the record
+    // say it was already unschedulable, and --uncordon-on-failure then leaves it cordoned.
+    let (cordoned_from, _) = cordon_node(client, &snap.node, plan_record, &mark).await?;
     eprintln!(
         "node/{} {}cordoned{}",
         req.node,
@@ -205,7 +204,7 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
     let settings = settings(flags, req.change.dry_run);
     let terminal = std::io::stderr().is_terminal() && !settings.dry_run;
     let reporter = Reporter::new(progress.pods.len(), terminal);
-    let mut stop = run_evictions(
+    let stop = run_evictions(
         client,
         req.node,
         &mut progress,
@@ -215,6 +214,7 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
     )
     .await;
     reporter.finish();
+    let mut stop = stop?;
     if stop != Stop::Interrupted
         && !progress.complete()
         && !progress.blockers().is_empty()
@@ -231,7 +231,7 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
             ..settings.clone()
         };
         let reporter = Reporter::new(progress.pods.len(), terminal);
-        stop = run_evictions(
+        let deleted = run_evictions(
             client,
             req.node,
             &mut progress,
@@ -241,6 +241,7 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
         )
         .await;
         reporter.finish();
+        stop = deleted?;
     }
     let outcome = DrainOutcome::new(req.node, &progress, plan.skipped().count(), stop);
     emit(Some(&outcome))?;
@@ -257,7 +258,7 @@ pub async fn execute(client: &Client, req: &DrainRequest<'_>) -> Result<Drained>
     }
     explain_remaining(&outcome, &plan);
     if flags.uncordon_on_failure && req.change.dry_run == DryRun::None {
-        if may_restore_schedulable(&snap.node) {
+        if may_restore_schedulable(&cordoned_from) {
             uncordon_node(client, req.node, &mark).await?;
             eprintln!(
                 "node/{} uncordoned again: it was schedulable before this maintenance (--uncordon-on-failure)",

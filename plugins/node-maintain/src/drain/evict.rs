@@ -19,6 +19,7 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use runbook::cli::Interrupt;
+use runbook::{Error, Op};
 use tokio::time::{Instant, sleep_until};
 
 use crate::drain::progress::{Change, DrainProgress, EvictionAnswer};
@@ -192,7 +193,25 @@ fn on_watch_event(
     gone
 }
 
-/// Runs evictions until every pod is settled, `--timeout` passes, or Ctrl-C.
+/// The suite's error for a watch failure the drain cannot wait out: refused (403) or
+/// unauthorised (401). Other failures are retried by the watcher's backoff.
+fn fatal_watch_error(err: watcher::Error) -> Option<Error> {
+    let (e, verb) = match err {
+        watcher::Error::InitialListFailed(e) => (e, "list"),
+        watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => (e, "watch"),
+        watcher::Error::WatchError(status) => (kube::Error::Api(status), "watch"),
+        watcher::Error::NoResourceVersion => return None,
+    };
+    match &e {
+        kube::Error::Api(status) if matches!(status.code, 401 | 403) => {
+            Some(runbook::error::from_kube(e, &Op::new(verb, "pods")))
+        }
+        _ => None,
+    }
+}
+
+/// Runs evictions until every pod is settled, `--timeout` passes, or Ctrl-C; fails at once
+/// when watching the node's pods is refused (403) or unauthorised (401).
 pub async fn run_evictions(
     client: &Client,
     node: &str,
@@ -200,7 +219,7 @@ pub async fn run_evictions(
     settings: &EvictSettings,
     interrupt: &mut Interrupt,
     reporter: &Reporter,
-) -> Stop {
+) -> Result<Stop, Error> {
     let started = Instant::now();
     let deadline = settings.timeout.map(|t| started + t);
     let mut watch = if settings.dry_run {
@@ -232,10 +251,10 @@ pub async fn run_evictions(
         }
         if in_flight.is_empty() {
             if let Some(s) = stop {
-                return s;
+                return Ok(s);
             }
             if progress.settled() {
-                return Stop::Settled;
+                return Ok(Stop::Settled);
             }
         }
         let retry_at = progress.next_retry();
@@ -245,9 +264,16 @@ pub async fn run_evictions(
                 reporter.change(progress, i, &change);
             }
             Some(event) = watch.next() => {
-                if let Ok(event) = event {
-                    for i in on_watch_event(event, progress, &mut listing, &mut deleting_since) {
-                        reporter.change(progress, i, &Change::Gone);
+                match event {
+                    Ok(event) => {
+                        for i in on_watch_event(event, progress, &mut listing, &mut deleting_since) {
+                            reporter.change(progress, i, &Change::Gone);
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(fatal) = fatal_watch_error(e) {
+                            return Err(fatal);
+                        }
                     }
                 }
             }
