@@ -60,7 +60,7 @@ enum Stop {
     /// Sent (or sent as a server dry run).
     Sent(Box<Planned>),
     /// Nothing to send, but the workload's rollout is still under way: follow it.
-    Resume(Box<Report>, Option<PodTemplateSpec>),
+    Resume(Box<Report>, Option<Box<PodTemplateSpec>>),
 }
 
 impl<'a> Session<'a> {
@@ -86,7 +86,9 @@ impl<'a> Session<'a> {
                 self.finish(&report)?;
                 return Ok(code);
             }
-            Stop::Resume(report, template) => return self.resume(*report, template).await,
+            Stop::Resume(report, template) => {
+                return self.resume(*report, template.map(|t| *t)).await;
+            }
             Stop::Sent(p) => *p,
         };
         let mut report = Report {
@@ -259,7 +261,7 @@ impl<'a> Session<'a> {
                         "Nothing to change; a rollout{revision} of {} is still in progress ({why}): following it",
                         plan.reference()
                     );
-                    let current = workload.template().cloned();
+                    let current = workload.template().cloned().map(Box::new);
                     let report = self.early(plan, findings, attempts, Outcome::Applied);
                     return Ok(Stop::Resume(Box::new(report), current));
                 }

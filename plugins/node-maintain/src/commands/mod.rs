@@ -35,15 +35,25 @@ pub async fn patch_node(
 }
 
 /// The user the API server sees (SelfSubjectReview), else the local login: recorded as who
-/// started the maintenance.
+/// started the maintenance. A refused review is said on stderr, not fatal.
 pub async fn who_am_i(client: &Client) -> String {
     let api: Api<SelfSubjectReview> = Api::all(client.clone());
-    let review = api
+    let review = match api
         .create(&PostParams::default(), &SelfSubjectReview::default())
         .await
-        .ok()
-        .and_then(|r| r.status?.user_info?.username)
-        .filter(|u| !u.is_empty());
+    {
+        Ok(r) => r.status.and_then(|s| s.user_info?.username),
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            eprintln!(
+                "warning: forbidden: cannot create selfsubjectreviews.authentication.k8s.io \
+                 ({}): recording the local login as who started the maintenance",
+                status.message
+            );
+            None
+        }
+        Err(_) => None,
+    }
+    .filter(|u| !u.is_empty());
     review.unwrap_or_else(|| {
         std::env::var("USER")
             .or_else(|_| std::env::var("USERNAME"))
