@@ -240,6 +240,9 @@ pub static RESOURCES: &[ResourceType] = &[
     // authorization.k8s.io/v1
     resource!("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
         "SelfSubjectAccessReview", false, short: NONE, cat: NONE, verbs: Verbs::CreateOnly, sub: &[], built_in: true),
+    // authentication.k8s.io/v1: who am I (`kubectl auth whoami`)
+    resource!("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview",
+        "SelfSubjectReview", false, short: NONE, cat: NONE, verbs: Verbs::CreateOnly, sub: &[], built_in: true),
     // gateway.networking.k8s.io/v1 (custom resources)
     resource!("gateway.networking.k8s.io", "v1", "gatewayclasses", "gatewayclass", "GatewayClass", false,
         short: &["gc"], cat: GATEWAY_API, verbs: Verbs::All, sub: &[status("GatewayClass")], built_in: false),

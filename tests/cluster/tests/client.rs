@@ -409,3 +409,21 @@ async fn watch_streams_live_changes() {
     }
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn self_subject_review_names_the_test_user() {
+    let cluster = TestCluster::start(vec![], None, false)
+        .await
+        .expect("cluster");
+    let client = client(&cluster).await;
+    let body = serde_json::to_vec(&json!({
+        "apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"
+    }))
+    .expect("body");
+    let request = http::Request::post("/apis/authentication.k8s.io/v1/selfsubjectreviews")
+        .header("content-type", "application/json")
+        .body(body)
+        .expect("request");
+    let review: Value = client.request(request).await.expect("create review");
+    assert_eq!(review["status"]["userInfo"]["username"], "test-user");
+}
