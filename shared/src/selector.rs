@@ -308,6 +308,32 @@ fn check_value(value: &str) -> Result<(), String> {
     }
 }
 
+/// True when `labels` satisfy `selector` as the API server matches a `metav1.LabelSelector`:
+/// every matchLabels pair AND every matchExpression. An empty selector matches everything; an
+/// expression with an unknown operator matches nothing (the API server would reject it).
+pub fn label_selector_matches(
+    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    let by_labels = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let by_expressions = selector.match_expressions.iter().flatten().all(|e| {
+        let values = e.values.as_deref().unwrap_or_default();
+        let value = labels.get(&e.key);
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    by_labels && by_expressions
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
