@@ -253,23 +253,43 @@ pub fn evict(
         }
     }
     if budget.disruptions_allowed <= 0 {
-        return Err(ApiError::too_many_requests(
-            "Cannot evict pod as it would violate the pod's disruption budget.",
-        )
-        .with_details(json!({"causes": [{
-            "reason": "DisruptionBudget",
-            "message": format!(
-                "The disruption budget {} needs {} healthy pods and has {} currently",
-                str_at(&pdb, "name"), budget.desired_healthy, budget.current_healthy
-            ),
-        }]})));
+        return Err(blocked_by(&pdb, budget));
     }
     if dry_run {
         return Ok(EvictionOutcome::Evicted);
     }
-    record_disruption(store, &pdb, name, budget)?;
+    let (mut pdb, mut budget) = (pdb, budget);
+    let mut attempts = 0;
+    // The real eviction handler retries a conflicting PDB update (EvictionsRetry, 20 steps)
+    // with a fresh PDB rather than answering 409 to the client.
+    while let Err(e) = record_disruption(store, &pdb, name, budget) {
+        attempts += 1;
+        if e.code != 409 || attempts >= 20 {
+            return Err(e);
+        }
+        pdb = store
+            .get_shared("poddisruptionbudgets", Some(ns), str_at(&pdb, "name"))
+            .ok_or_else(|| ApiError::not_found("poddisruptionbudgets", str_at(&pdb, "name")))?;
+        let pods = pdb_pods(store, &pdb);
+        budget = compute_budget(&pdb, &pods, expected_scale(store, &pods));
+        if budget.disruptions_allowed <= 0 {
+            return Err(blocked_by(&pdb, budget));
+        }
+    }
     store.delete("pods", Some(ns), name, &options)?;
     Ok(EvictionOutcome::Evicted)
+}
+
+/// The 429 the API server answers when `pdb` allows no disruption now.
+fn blocked_by(pdb: &Value, budget: Budget) -> ApiError {
+    ApiError::too_many_requests("Cannot evict pod as it would violate the pod's disruption budget.")
+        .with_details(json!({"causes": [{
+            "reason": "DisruptionBudget",
+            "message": format!(
+                "The disruption budget {} needs {} healthy pods and has {} currently",
+                str_at(pdb, "name"), budget.desired_healthy, budget.current_healthy
+            ),
+        }]}))
 }
 
 fn delete_options(eviction: &Value, dry_run: bool) -> DeleteOptions {
